@@ -1,0 +1,56 @@
+# Atrium build. Every target works on a fresh Debian machine with Go; tools
+# are installed with `go install` at pinned versions into bin/tools.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+TOOLS     := $(BIN)/tools
+PLUGINS   := $(notdir $(wildcard plugins/*))
+CONFIG    ?=
+
+STATICCHECK_VERSION := v0.8.2
+BUF_VERSION         := v1.75.0
+PROTOC_GEN_GO       := v1.36.12
+PROTOC_GEN_GO_GRPC  := v1.6.2
+
+.PHONY: all build run test test-short lint proto tools clean
+
+all: build
+
+## build: the atrium binary and every plugin into bin/
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/atrium ./core/cmd/atrium
+	@for p in $(PLUGINS); do \
+		echo "$(GO) build -o $(BIN)/atrium-$$p ./plugins/$$p"; \
+		$(GO) build -o $(BIN)/atrium-$$p ./plugins/$$p || exit 1; \
+	done
+
+## run: build, then serve Atrium with its embedded default config
+run: build
+	$(BIN)/atrium server $(if $(CONFIG),-config $(CONFIG))
+
+## test: every test of every module, against real services
+test:
+	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
+	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
+
+## lint: go vet and staticcheck over every module
+lint: $(TOOLS)/staticcheck
+	$(GO) vet ./... ./sdk/...
+	$(TOOLS)/staticcheck ./... ./sdk/...
+
+## proto: regenerate the committed protobuf code
+proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
+	cd sdk/proto && PATH=$(TOOLS):$$PATH $(TOOLS)/buf lint && PATH=$(TOOLS):$$PATH $(TOOLS)/buf generate
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+$(TOOLS)/buf:
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(TOOLS)/protoc-gen-go:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO)
+$(TOOLS)/protoc-gen-go-grpc:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC)
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,87 @@
+// Package auth is the SDK for auth plugins, which send a person to an
+// identity provider and turn its answer into an identity. The core owns
+// users, roles and login sessions; a plugin only proves who somebody is.
+package auth
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/atrium-hq/atrium/sdk/plugin"
+)
+
+// APIVersion is the major version of atrium.auth.v1 this package speaks.
+const APIVersion = 1
+
+// Auth is the interface an auth plugin implements.
+type Auth interface {
+	plugin.Plugin
+
+	// BeginLogin returns where to send the browser, and state the core
+	// keeps server-side, bound to that browser, and hands back once to
+	// CompleteLogin.
+	BeginLogin(ctx context.Context, req BeginLoginRequest) (BeginLoginResponse, error)
+	// CompleteLogin checks the provider's answer against the state and
+	// returns the identity it proves. Any doubt is an error.
+	CompleteLogin(ctx context.Context, req CompleteLoginRequest) (CompleteLoginResponse, error)
+}
+
+// LogoutURLer is implemented by plugins whose provider offers logout.
+type LogoutURLer interface {
+	Logout(ctx context.Context, req LogoutRequest) (LogoutResponse, error)
+}
+
+// BeginLoginRequest starts a login.
+type BeginLoginRequest struct {
+	// RedirectURL is the core's callback URL for this plugin.
+	RedirectURL string
+}
+
+// BeginLoginResponse says where the browser goes.
+type BeginLoginResponse struct {
+	AuthURL string
+	// State is opaque to the core: PKCE verifier, nonce, state parameter.
+	State []byte
+}
+
+// CompleteLoginRequest carries the provider's callback.
+type CompleteLoginRequest struct {
+	RedirectURL string
+	// Params are the callback's query parameters.
+	Params url.Values
+	// State is what BeginLogin returned for this browser.
+	State []byte
+}
+
+// Identity is who the provider says somebody is. The core keys identities
+// by Issuer and Subject, never by e-mail.
+type Identity struct {
+	Issuer        string
+	Subject       string
+	Email         string
+	EmailVerified bool
+	Name          string
+	Username      string
+	Groups        []string
+}
+
+// CompleteLoginResponse returns the proven identity.
+type CompleteLoginResponse struct {
+	Identity Identity
+	// SessionData is opaque to the core and handed back to Logout.
+	SessionData []byte
+	// ExpiresAt bounds the login session when set.
+	ExpiresAt time.Time
+}
+
+// LogoutRequest asks for the provider's logout URL.
+type LogoutRequest struct {
+	SessionData           []byte
+	PostLogoutRedirectURL string
+}
+
+// LogoutResponse says where the browser goes to log out at the provider.
+type LogoutResponse struct {
+	LogoutURL string
+}
