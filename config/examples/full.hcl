@@ -1,0 +1,186 @@
+# A configuration that uses every block and every attribute the core knows,
+# each with a note on what it does. Copy what you need; every block and
+# every attribute is optional unless its note says "required".
+#
+# Values are HCL expressions. Besides literals, a few functions exist:
+#   env("NAME")            the environment variable NAME; an error if unset
+#   env("NAME", "default") the same, with a fallback
+#   file("path")           a text file's contents; relative paths start at
+#                          this file's directory
+#   trimspace, lower, upper, join, split, replace, format, concat, merge,
+#   coalesce               the usual string and collection helpers
+#
+# Relative paths anywhere in this file are taken from this file's directory,
+# not from the directory atrium was started in.
+
+# How the core itself serves.
+server {
+  # Address and port the HTTP server binds. Default "127.0.0.1:8080".
+  # Use ":8080" or "0.0.0.0:8080" to accept connections from the network.
+  listen = "0.0.0.0:8080"
+
+  # The origin browsers use to reach Atrium: scheme, host and port, no path.
+  # Used to build links and to check the Origin of WebSocket upgrades.
+  # Default: derived from listen (a wildcard host becomes 127.0.0.1).
+  public_url = "https://atrium.example.com"
+
+  # Where the core keeps local state, including the embedded PostgreSQL
+  # when there is no database block. Default: $XDG_STATE_HOME/atrium, or
+  # ~/.local/state/atrium.
+  state_dir = "/var/lib/atrium"
+
+  # A wildcard domain for session apps (VS Code, Jupyter). Each session's
+  # apps get their own origin, {session}.apps.example.com, so an app cannot
+  # act as the logged-in user on the core's API. Point the wildcard DNS
+  # record and TLS certificate at the core. Without it apps are served from
+  # paths under public_url, which is fine for a trial but does not isolate
+  # them.
+  app_domain = "*.apps.example.com"
+
+  # How long a graceful shutdown may take before connections are cut.
+  # Default "15s".
+  shutdown_timeout = "15s"
+
+  # How long any single call to a plugin may take. Default "10s".
+  plugin_timeout = "10s"
+}
+
+# An external PostgreSQL. Leave the block out and the core runs its own
+# PostgreSQL inside state_dir, using the machine's PostgreSQL server
+# binaries. Several core replicas must share one external database.
+database {
+  # Required. A postgres:// or postgresql:// URL. Keep passwords out of
+  # this file: read the URL from the environment.
+  url = env("ATRIUM_DATABASE_URL")
+}
+
+# A plugin binary the core may launch. The label is the name other blocks
+# use to refer to it. Declaring a plugin does not start it; blocks that use
+# it do.
+plugin "docker" {
+  # Required. The plugin binary, relative to this file's directory.
+  path = "plugins/atrium-runtime-docker"
+
+  # Required. The binary's SHA-256: the core refuses to start a binary whose
+  # digest differs. Only the first whitespace-separated word counts, so the
+  # output of `sha256sum atrium-runtime-docker > atrium-runtime-docker.sha256`
+  # can be read directly.
+  sha256 = file("atrium-runtime-docker.sha256")
+
+  # Extra command-line arguments for the binary. Default: none.
+  args = ["-log-level", "info"]
+
+  # Extra environment variables for the plugin process. Values may be
+  # secrets; they never appear in the core's diagnostics or logs.
+  env = {
+    DOCKER_HOST = "unix:///var/run/docker.sock"
+  }
+}
+
+plugin "vnc" {
+  path   = "plugins/atrium-workspace-vnc"
+  sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+}
+
+plugin "oidc" {
+  path   = "plugins/atrium-auth-oidc"
+  sha256 = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+}
+
+# A place sessions run, served by a runtime plugin. Templates refer to it by
+# its label.
+runtime "docker" {
+  # Required. The plugin block that implements this runtime.
+  plugin = "docker"
+
+  # The networks (CIDR prefixes) the core may dial when the runtime hands
+  # back a session's address. The core dials nothing outside them, so a
+  # misbehaving plugin cannot point it at other hosts. Default: none, which
+  # allows only socket tunnels.
+  networks = ["172.30.0.0/16"]
+
+  # Settings for the plugin itself. Their names and types come from the
+  # plugin and are checked against the schema it reports when the core
+  # starts it; mistakes are reported with this file's line numbers.
+  config {
+    network = "atrium"
+  }
+}
+
+# A kind of workspace, described by a workspace plugin.
+workspace "desktop" {
+  # Required. The plugin block that implements this workspace.
+  plugin = "vnc"
+
+  # Settings for the workspace plugin, defined by the plugin.
+  config {
+    resolution = "1920x1080"
+  }
+}
+
+# A way to log in, provided by an auth plugin. Built-in password accounts
+# exist without any auth block.
+auth "company-sso" {
+  # Required. The plugin block that implements this login method.
+  plugin = "oidc"
+
+  # The label of the login button. Default: the block's label.
+  display_name = "Company SSO"
+
+  # Settings for the auth plugin, defined by the plugin. Secrets belong in
+  # the environment or in files, not here.
+  config {
+    issuer        = "https://login.example.com"
+    client_id     = "atrium"
+    client_secret = env("ATRIUM_OIDC_CLIENT_SECRET")
+  }
+}
+
+# What users pick when they start a session: a workspace on a runtime, with
+# limits.
+template "desktop-large" {
+  # Required. The workspace block to run.
+  workspace = "desktop"
+
+  # Required. The runtime block to run it on.
+  runtime = "docker"
+
+  # Shown in the UI. Default: the block's label.
+  display_name = "Desktop (large)"
+
+  # Shown in the UI under the name.
+  description = "A Linux desktop with 4 cores and 8 GiB of memory."
+
+  # Replaces the workspace plugin's default image.
+  image = "ghcr.io/example/desktop:2025.1"
+
+  # CPU cores; fractions such as 0.5 are allowed. Default: the runtime's.
+  cpu = 4
+
+  # Memory, as a number with a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)
+  # or a plain number of bytes. Default: the runtime's.
+  memory = "8GiB"
+
+  # The most processes the session may run. Default: the runtime's.
+  pids = 1024
+
+  # Stop a session nobody has used for this long. "0s" or absent: never.
+  idle_timeout = "30m"
+
+  # Stop a session this long after it started. "0s" or absent: never.
+  max_lifetime = "12h"
+
+  # Who may use this template. Leave the block out to allow everyone. A
+  # user qualifies when they belong to one of orgs (or orgs is not given)
+  # and hold one of roles (or roles is not given).
+  allow {
+    orgs  = ["engineering", "research"]
+    roles = ["member", "org_admin"]
+  }
+
+  # Settings for this template handed to the workspace plugin, defined by
+  # the plugin.
+  config {
+    resolution = "2560x1440"
+  }
+}

@@ -1,0 +1,224 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Defaults for the server block.
+const (
+	defaultListen          = "127.0.0.1:8080"
+	defaultShutdownTimeout = 15 * time.Second
+	defaultPluginTimeout   = 10 * time.Second
+)
+
+// server decodes the server block, which may be nil, and fills defaults.
+func (d *decoder) server(b *hcl.Block) Server {
+	s := Server{
+		Listen:          defaultListen,
+		ShutdownTimeout: defaultShutdownTimeout,
+		PluginTimeout:   defaultPluginTimeout,
+	}
+	var attrs hcl.Attributes
+	if b != nil {
+		s.DeclRange = b.DefRange
+		attrs = d.content(b.Body, serverSchema).Attributes
+	}
+
+	if a := attrs["listen"]; d.str(a, &s.Listen) {
+		if err := checkListen(s.Listen); err != nil {
+			d.errorf(a.Expr.Range(), "Invalid listen address", "%s", sentence(err))
+		}
+	}
+	if a := attrs["public_url"]; d.str(a, &s.PublicURL) {
+		u, err := checkPublicURL(s.PublicURL)
+		if err != nil {
+			d.errorf(a.Expr.Range(), "Invalid public URL", "%s", sentence(err))
+		}
+		s.PublicURL = u
+	} else {
+		s.PublicURL = publicURLFor(s.Listen)
+	}
+	if a := attrs["state_dir"]; d.str(a, &s.StateDir) {
+		if s.StateDir == "" {
+			d.errorf(a.Expr.Range(), "Invalid state directory", "state_dir cannot be empty; leave it out to use the default.")
+		} else if !filepath.IsAbs(s.StateDir) {
+			s.StateDir = filepath.Join(d.baseDir, s.StateDir)
+		}
+	} else {
+		dir, err := defaultStateDir()
+		if err != nil {
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "No state directory",
+				Detail:   err.Error() + "; set state_dir in the server block.",
+				Subject:  subjectOrNil(b),
+			})
+		}
+		s.StateDir = dir
+	}
+	if a := attrs["app_domain"]; d.str(a, &s.AppDomain) {
+		if err := checkAppDomain(s.AppDomain); err != nil {
+			d.errorf(a.Expr.Range(), "Invalid app domain", "%s", sentence(err))
+		}
+		s.AppDomain = strings.ToLower(s.AppDomain)
+	}
+	d.positiveDuration(attrs["shutdown_timeout"], &s.ShutdownTimeout)
+	d.positiveDuration(attrs["plugin_timeout"], &s.PluginTimeout)
+	return s
+}
+
+// database decodes the database block. Its URL usually carries a
+// password, so problems with it are marked sensitive and never quote it.
+func (d *decoder) database(b *hcl.Block) *Database {
+	db := &Database{DeclRange: b.DefRange}
+	attrs := d.content(b.Body, databaseSchema).Attributes
+	a := attrs["url"]
+	mark := len(d.diags)
+	if d.str(a, &db.URL) {
+		if err := checkDatabaseURL(db.URL); err != nil {
+			d.errorf(a.Expr.Range(), "Invalid database URL", "%s", sentence(err))
+		}
+	}
+	for _, diag := range d.diags[mark:] {
+		markSensitive(diag)
+	}
+	return db
+}
+
+// positiveDuration stores a duration attribute that must be above zero.
+func (d *decoder) positiveDuration(a *hcl.Attribute, dst *time.Duration) {
+	var s string
+	if !d.str(a, &s) {
+		return
+	}
+	v, err := parseDuration(s)
+	if err == nil && v == 0 {
+		err = errors.New("it must be longer than zero")
+	}
+	if err != nil {
+		d.errorf(a.Expr.Range(), "Invalid duration", "%s", sentence(err))
+		return
+	}
+	*dst = v
+}
+
+// subjectOrNil is b's header, or nil for a block that is not in the file.
+func subjectOrNil(b *hcl.Block) *hcl.Range {
+	if b == nil {
+		return nil
+	}
+	return b.DefRange.Ptr()
+}
+
+// checkListen accepts host:port with a numeric port; an empty host means
+// every interface.
+func checkListen(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New(`listen must be host:port, as in "127.0.0.1:8080" or ":8080"`)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return errors.New("the port must be a number from 1 to 65535")
+	}
+	return nil
+}
+
+// checkPublicURL accepts an http or https origin and returns it without a
+// trailing slash. A path is refused: the core's cookies and app origins
+// assume it owns the whole origin.
+func checkPublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return s, errors.New(`public_url must be an http or https URL such as "https://atrium.example.com"`)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return s, errors.New("public_url must be an origin only (scheme, host and port): Atrium is served from the root of its origin")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// publicURLFor derives a public URL from the listen address. A wildcard
+// host becomes 127.0.0.1, which is right for a trial on one machine; real
+// deployments set public_url.
+func publicURLFor(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "" // checkListen has reported it
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// defaultStateDir follows the XDG base directory spec, which ignores
+// relative values of XDG_STATE_HOME.
+func defaultStateDir() (string, error) {
+	if x := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "atrium"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", errors.New("neither XDG_STATE_HOME nor a home directory is available")
+	}
+	return filepath.Join(home, ".local", "state", "atrium"), nil
+}
+
+// checkAppDomain accepts "*." followed by a DNS name of at least two labels.
+func checkAppDomain(s string) error {
+	rest, ok := strings.CutPrefix(s, "*.")
+	if !ok {
+		return errors.New(`app_domain must be a wildcard domain starting with "*.", as in "*.apps.example.com"`)
+	}
+	if !validDNSName(rest) || !strings.Contains(rest, ".") {
+		return errors.New(`after "*.", app_domain must be a DNS name such as "apps.example.com"`)
+	}
+	return nil
+}
+
+// validDNSName checks the letters-digits-hyphens rule for host names.
+func validDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkDatabaseURL accepts a postgres:// or postgresql:// URL. Its errors
+// never include the URL, which may hold a password.
+func checkDatabaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// url.Error's own message quotes the URL; keep only the cause.
+			err = ue.Err
+		}
+		return fmt.Errorf("the database URL does not parse: %w", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return errors.New(`the database URL must start with "postgres://" or "postgresql://"`)
+	}
+	return nil
+}
