@@ -31,6 +31,10 @@ var (
 	ErrInvalid = errors.New("invalid value")
 )
 
+// errNoRows lets queries that check existence themselves report
+// ErrNotFound through classify.
+var errNoRows = pgx.ErrNoRows
+
 // SQLSTATEs raised by this package's own triggers (see migrations).
 const (
 	codeIllegalTransition = "AT001"

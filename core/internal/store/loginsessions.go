@@ -95,6 +95,17 @@ func (q *Queries) RevokeUserLoginSessions(ctx context.Context, userID uuid.UUID)
 	return tag.RowsAffected(), nil
 }
 
+// RevokeOtherLoginSessions ends every live login session of a user but
+// keep (after a password change, the other browsers must log in again).
+func (q *Queries) RevokeOtherLoginSessions(ctx context.Context, userID, keep uuid.UUID) (int64, error) {
+	tag, err := q.db.Exec(ctx, `UPDATE login_sessions SET revoked_at = now()
+		WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, userID, keep)
+	if err != nil {
+		return 0, classify(err, "revoke other login sessions of user")
+	}
+	return tag.RowsAffected(), nil
+}
+
 // DeleteExpiredLogins removes login sessions and login attempts that
 // expired before the given time; a periodic janitor calls it.
 func (q *Queries) DeleteExpiredLogins(ctx context.Context, before time.Time) (int64, error) {
