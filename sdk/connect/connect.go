@@ -5,9 +5,9 @@ package connect
 
 import (
 	"context"
-	"errors"
 
 	"github.com/atrium-hq/atrium/sdk/auth"
+	"github.com/atrium-hq/atrium/sdk/internal/protocol"
 	"github.com/atrium-hq/atrium/sdk/plugin"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 	"github.com/atrium-hq/atrium/sdk/schema"
@@ -17,24 +17,25 @@ import (
 // ProtocolVersion is the go-plugin protocol major this SDK speaks. It
 // changes only when the gRPC services change incompatibly; additive changes
 // are capability flags.
-const ProtocolVersion = 1
+const ProtocolVersion = protocol.Version
 
 // BaseName is the name under which every plugin serves
 // atrium.plugin.v1.PluginService. The kind's own service is dispensed under
 // the kind's name ("runtime", "workspace", "auth").
-const BaseName = "plugin"
+const BaseName = protocol.BaseName
 
 // Capabilities a plugin may report in Info.
 const (
-	CapTunnelEndpoint = "tunnel.endpoint"
-	CapTunnelSocket   = "tunnel.socket"
-	CapEvents         = "events"
-	CapHealth         = "health"
-	CapLogout         = "logout"
+	CapTunnelEndpoint = protocol.CapTunnelEndpoint
+	CapTunnelSocket   = protocol.CapTunnelSocket
+	CapEvents         = protocol.CapEvents
+	CapHealth         = protocol.CapHealth
+	CapLogout         = protocol.CapLogout
 )
 
 // ErrUnsupported is returned by client calls the plugin does not implement.
-var ErrUnsupported = errors.New("plugin does not support this call")
+// Plugins may return it too; it crosses the wire as codes.Unimplemented.
+var ErrUnsupported = protocol.ErrUnsupported
 
 // Info is what a plugin says about itself.
 type Info struct {

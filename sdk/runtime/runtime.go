@@ -77,7 +77,8 @@ type EndpointTunneler interface {
 // Dialer is implemented by runtimes that reach a session's port from Go
 // code, such as a Kubernetes port-forward or an SSH hop. The SDK serves each
 // connection to the core through a unix socket guarded by a one-time token
-// and copies bytes between the two.
+// and copies bytes between the two. ctx bounds only the dial: the returned
+// connection must outlive it.
 type Dialer interface {
 	Dial(ctx context.Context, req TunnelRequest) (net.Conn, error)
 }

@@ -1,0 +1,55 @@
+package connect
+
+import (
+	"context"
+
+	"github.com/atrium-hq/atrium/sdk/auth"
+	"github.com/atrium-hq/atrium/sdk/internal/wire"
+	authv1 "github.com/atrium-hq/atrium/sdk/proto/atrium/auth/v1"
+)
+
+// authClient is the host's Auth over gRPC.
+type authClient struct {
+	c authv1.AuthServiceClient
+}
+
+func (a *authClient) BeginLogin(ctx context.Context, req auth.BeginLoginRequest) (auth.BeginLoginResponse, error) {
+	resp, err := a.c.BeginLogin(ctx, &authv1.BeginLoginRequest{RedirectUrl: req.RedirectURL})
+	if err != nil {
+		return auth.BeginLoginResponse{}, fromStatus(err)
+	}
+	return auth.BeginLoginResponse{AuthURL: resp.GetAuthUrl(), State: resp.GetState()}, nil
+}
+
+func (a *authClient) CompleteLogin(ctx context.Context, req auth.CompleteLoginRequest) (auth.CompleteLoginResponse, error) {
+	params := make(map[string]*authv1.Values, len(req.Params))
+	for k, v := range req.Params {
+		params[k] = &authv1.Values{Values: v}
+	}
+	resp, err := a.c.CompleteLogin(ctx, &authv1.CompleteLoginRequest{RedirectUrl: req.RedirectURL, Params: params, State: req.State})
+	if err != nil {
+		return auth.CompleteLoginResponse{}, fromStatus(err)
+	}
+	id := resp.GetIdentity()
+	return auth.CompleteLoginResponse{
+		Identity: auth.Identity{
+			Issuer:        id.GetIssuer(),
+			Subject:       id.GetSubject(),
+			Email:         id.GetEmail(),
+			EmailVerified: id.GetEmailVerified(),
+			Name:          id.GetName(),
+			Username:      id.GetUsername(),
+			Groups:        id.GetGroups(),
+		},
+		SessionData: resp.GetSessionData(),
+		ExpiresAt:   wire.Time(resp.GetExpiresAtUnixNano()),
+	}, nil
+}
+
+func (a *authClient) Logout(ctx context.Context, req auth.LogoutRequest) (auth.LogoutResponse, error) {
+	resp, err := a.c.Logout(ctx, &authv1.LogoutRequest{SessionData: req.SessionData, PostLogoutRedirectUrl: req.PostLogoutRedirectURL})
+	if err != nil {
+		return auth.LogoutResponse{}, fromStatus(err)
+	}
+	return auth.LogoutResponse{LogoutURL: resp.GetLogoutUrl()}, nil
+}
