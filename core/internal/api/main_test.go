@@ -1,0 +1,207 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/store"
+	"github.com/atrium-hq/atrium/core/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
+
+// world is a small installation on a real PostgreSQL: organisations A and
+// B with an admin and a member each, a platform admin, and an API server
+// whose log is captured.
+type world struct {
+	t             *testing.T
+	st            *store.Store
+	srv           *Server
+	logs          *syncBuf
+	orgA, orgB    store.Org
+	adminA, userA store.User
+	adminB, userB store.User
+	root          store.User
+	keyB          store.APIKey // userB's key
+	publicURL     string
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const testPassword = "correct horse battery"
+
+func newWorld(t *testing.T, publicURL string) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{t: t, st: storetest.Open(t), logs: &syncBuf{}, publicURL: publicURL}
+	log := hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: w.logs})
+	w.srv = New(Deps{Logger: log, Store: w.st, Authn: authn.NewService(w.st, authn.DefaultSessionPolicy, log), PublicURL: publicURL})
+	sys := store.SystemScope()
+	var err error
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.orgA, err = w.st.CreateOrg(ctx, "org-a", "Org A")
+	must(err)
+	w.orgB, err = w.st.CreateOrg(ctx, "org-b", "Org B")
+	must(err)
+	hash, err := authn.HashPassword(testPassword)
+	must(err)
+	mk := func(name string, admin bool) store.User {
+		u, err := w.st.CreateUser(ctx, store.NewUser{Username: name, Email: name + "@example.test", PasswordHash: &hash, PlatformAdmin: admin})
+		must(err)
+		return u
+	}
+	w.adminA, w.userA, w.adminB, w.userB, w.root = mk("admin-a", false), mk("user-a", false), mk("admin-b", false), mk("user-b", false), mk("root", true)
+	for _, m := range []struct {
+		o    store.Org
+		u    store.User
+		role store.Role
+	}{{w.orgA, w.adminA, store.RoleOrgAdmin}, {w.orgA, w.userA, store.RoleMember}, {w.orgB, w.adminB, store.RoleOrgAdmin}, {w.orgB, w.userB, store.RoleMember}} {
+		_, err := w.st.AddMember(ctx, sys, m.o.ID, m.u.ID, m.role)
+		must(err)
+	}
+	_, w.keyB, err = authn.MintAPIKey(ctx, w.st.Queries, store.NewAPIKey{UserID: w.userB.ID, OrgID: &w.orgB.ID, Name: "b", Scopes: []string{"read", "write"}})
+	must(err)
+	_, err = w.st.SetQuota(ctx, sys, store.QuotaTarget{Scope: store.QuotaOrg, ID: w.orgB.ID}, store.Limits{MaxSessions: ptr(int32(3))})
+	must(err)
+	must(w.st.Audit(ctx, store.AuditEntry{Actor: store.Actor{UserID: &w.userB.ID}, OrgID: &w.orgB.ID, Action: "test.b", TargetType: "org", TargetID: w.orgB.ID.String()}))
+	return w
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// caller is a credential to make requests with.
+type caller struct {
+	cookie, csrf string // a login session
+	key          string // or an API key
+}
+
+// session opens a login session for u directly in the store (no password
+// round trip) and returns its cookie and CSRF token.
+func (w *world) session(u store.User) caller {
+	w.t.Helper()
+	token, hash := authn.NewToken()
+	csrf := authn.CSRFToken(token)
+	_, err := w.st.CreateLoginSession(context.Background(), store.NewLoginSession{TokenHash: hash, CSRFHash: authn.HashToken(csrf), UserID: u.ID, ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return caller{cookie: token, csrf: csrf}
+}
+
+// apiKey mints a key for u directly in the store.
+func (w *world) apiKey(u store.User, scopes ...string) caller {
+	w.t.Helper()
+	secret, _, err := authn.MintAPIKey(context.Background(), w.st.Queries, store.NewAPIKey{UserID: u.ID, Scopes: scopes})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return caller{key: secret}
+}
+
+// response is a finished request.
+type response struct {
+	status  int
+	body    []byte
+	header  http.Header
+	cookies []*http.Cookie
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("%v in %s", err, r.body)
+	}
+}
+
+// do makes a request as c (zero caller: anonymous).
+func (w *world) do(c caller, method, path, body string, hdr ...string) response {
+	w.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: w.srv.cookieName, Value: c.cookie})
+		if c.csrf != "" {
+			req.Header.Set(HeaderCSRF, c.csrf)
+		}
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := w.srv.App().Test(req, -1)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, body: b, header: resp.Header, cookies: resp.Cookies()}
+}
+
+// digest fingerprints every table that holds tenant state, to prove a
+// refused request changed nothing.
+func (w *world) digest() string {
+	w.t.Helper()
+	var out strings.Builder
+	for _, q := range []string{
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM organisations t`,
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM users t`,
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM memberships t`,
+		`SELECT coalesce(string_agg((t.id, t.revoked_at, t.name, t.scopes, t.org_id)::text, '|' ORDER BY t.id), '') FROM api_keys t`,
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM quotas t`,
+		`SELECT coalesce(string_agg((t.id, t.revoked_at)::text, '|' ORDER BY t.id), '') FROM login_sessions t`,
+		`SELECT count(*)::text FROM audit_log`,
+	} {
+		var s string
+		if err := w.st.Pool().QueryRow(context.Background(), q).Scan(&s); err != nil {
+			w.t.Fatal(err)
+		}
+		out.WriteString(s)
+		out.WriteString("\n")
+	}
+	return out.String()
+}
+
+func t0() context.Context { return context.Background() }
+
+func sha256Bytes(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }

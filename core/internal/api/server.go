@@ -1,0 +1,137 @@
+// Package api is Atrium's HTTP surface: the REST API under /api/v1, health
+// probes, and (later) the web UI and the relays. Errors are RFC 9457
+// problem+json; lists are {"items": [...], "next_cursor": "..."}.
+//
+// Every route but the few in publicRoutes runs behind Server.auth, and
+// every handler reads tenant data through the store with the caller's
+// Scope (out of reach: 404) and asks authz before acting (not allowed: 403).
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/pluginhost"
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// Plugins is what the API needs of the plugin host.
+type Plugins interface {
+	Statuses() []pluginhost.Status
+	Healthy() (bool, []string)
+	Probe(ctx context.Context, name string) (pluginhost.Status, error)
+}
+
+// Deps are the services the API serves from. Store and Authn are required.
+type Deps struct {
+	Logger  hclog.Logger
+	Plugins Plugins
+	Store   *store.Store
+	Authn   *authn.Service
+	// PublicURL is the origin browsers use (server { public_url }): it
+	// decides the cookie's name and Secure flag and is the only Origin
+	// accepted on cookie-authenticated writes.
+	PublicURL string
+}
+
+// Server is the core's HTTP server.
+type Server struct {
+	app        *fiber.App
+	deps       Deps
+	log        hclog.Logger
+	secure     bool
+	cookieName string
+}
+
+// New builds the server and its routes.
+func New(deps Deps) *Server {
+	if deps.Logger == nil {
+		deps.Logger = hclog.NewNullLogger()
+	}
+	secure := strings.HasPrefix(deps.PublicURL, "https://")
+	s := &Server{deps: deps, log: deps.Logger, secure: secure, cookieName: authn.CookieName(secure)}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "atrium",
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(s.log.Error),
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             1 << 20,
+		// Values from the request outlive handlers (audit rows, the login
+		// throttle), so they must not alias fasthttp's reused buffers.
+		Immutable: true,
+	})
+	s.routes()
+	return s
+}
+
+// publicRoutes are the routes that answer without authentication, as
+// "METHOD path". The cross-organisation test lists them explicitly too.
+var publicRoutes = map[string]bool{
+	"GET /healthz":            true,
+	"GET /readyz":             true,
+	"POST /api/v1/auth/login": true,
+	"POST /api/v1/setup":      true,
+}
+
+func (s *Server) routes() {
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+	v1 := s.app.Group("/api/v1")
+	v1.Post("/auth/login", s.login)
+	v1.Post("/setup", s.setup)
+
+	v1.Post("/auth/logout", s.auth(s.logout))
+	v1.Get("/me", s.auth(s.getMe))
+	v1.Patch("/me", s.auth(s.patchMe))
+
+	v1.Get("/orgs", s.auth(s.listOrgs))
+	v1.Post("/orgs", s.auth(s.createOrg))
+	v1.Get("/orgs/:org", s.auth(s.getOrg))
+	v1.Patch("/orgs/:org", s.auth(s.patchOrg))
+	v1.Get("/orgs/:org/members", s.auth(s.listMembers))
+	v1.Post("/orgs/:org/members", s.auth(s.addMember))
+	v1.Patch("/orgs/:org/members/:user", s.auth(s.patchMember))
+	v1.Delete("/orgs/:org/members/:user", s.auth(s.removeMember))
+	v1.Get("/orgs/:org/quota", s.auth(s.getQuota))
+	v1.Put("/orgs/:org/quota", s.auth(s.putQuota))
+
+	v1.Get("/users", s.auth(s.listUsers))
+	v1.Post("/users", s.auth(s.createUser))
+	v1.Get("/users/:user", s.auth(s.getUser))
+	v1.Patch("/users/:user", s.auth(s.patchUser))
+
+	v1.Get("/api-keys", s.auth(s.listAPIKeys))
+	v1.Post("/api-keys", s.auth(s.createAPIKey))
+	v1.Delete("/api-keys/:key", s.auth(s.revokeAPIKey))
+
+	v1.Get("/audit", s.auth(s.listAudit))
+
+	v1.Get("/plugins", s.auth(s.listPlugins))
+	v1.Get("/plugins/:name", s.auth(s.getPlugin))
+
+	s.app.Use(func(c *fiber.Ctx) error {
+		return notFound(fmt.Sprintf("no route for %s %s", c.Method(), c.Path()))
+	})
+}
+
+// App exposes the Fiber app for tests.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(ln)
+}
+
+// Shutdown stops accepting connections and waits for requests in flight
+// until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}

@@ -1,0 +1,167 @@
+// Package server assembles an Atrium core from its configuration: the state
+// directory, the database (migrated), the plugin host and the HTTP API,
+// started in that order and stopped in reverse.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/atrium-hq/atrium/core/internal/api"
+	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/pluginhost"
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// Options are what Run needs besides the configuration.
+type Options struct {
+	Logger hclog.Logger
+	// Ready, if not nil, is called with the bound address once the core
+	// serves.
+	Ready func(addr net.Addr)
+	// Console receives what the operator must see and the log must never
+	// hold: the first-start setup link. Default: os.Stdout.
+	Console io.Writer
+}
+
+// janitorEvery is how often expired login sessions are deleted.
+const janitorEvery = time.Hour
+
+// Run serves Atrium until ctx ends, then shuts down gracefully: it stops
+// accepting connections, stops the plugins, closes the database pool and
+// stops the embedded PostgreSQL last.
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	console := opts.Console
+	if console == nil {
+		console = os.Stdout
+	}
+	if err := PrepareStateDir(cfg); err != nil {
+		return err
+	}
+
+	db, err := OpenDatabase(ctx, cfg, log, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := db.Close(stopCtx); err != nil {
+			log.Error("stop embedded PostgreSQL", "error", err)
+		}
+	}()
+	if _, err := store.Migrate(ctx, db.URL, log); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, db.URL, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if res, err := syncTemplates(ctx, cfg, st); err != nil {
+		return err
+	} else if len(res.Created)+len(res.Updated)+len(res.Deleted) > 0 {
+		log.Info("templates synced from configuration", "created", res.Created, "updated", res.Updated, "deleted", res.Deleted)
+	}
+	setupToken, err := firstStartToken(ctx, st)
+	if err != nil {
+		return err
+	}
+
+	// Socket tunnels live in a short private directory: unix socket paths
+	// are limited to 107 bytes, and state directories can be long.
+	tunnelDir, err := os.MkdirTemp("", "atrium-tunnels-")
+	if err != nil {
+		return fmt.Errorf("create tunnel directory: %w", err)
+	}
+	defer os.RemoveAll(tunnelDir)
+
+	host := pluginhost.New(pluginhost.Options{
+		Logger:      log.Named("plugin"),
+		TunnelDir:   tunnelDir,
+		CallTimeout: cfg.Server.PluginTimeout,
+	})
+	if err := host.Start(ctx, PluginSpecs(cfg)); err != nil {
+		return err
+	}
+	defer host.Shutdown()
+
+	srv := api.New(api.Deps{
+		Logger: log.Named("api"), Plugins: host, Store: st,
+		Authn: authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn")), PublicURL: cfg.Server.PublicURL,
+	})
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w; free the port or set server { listen }", cfg.Server.Listen, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("atrium serving", "addr", ln.Addr().String(), "public_url", cfg.Server.PublicURL, "state_dir", filepath.Clean(cfg.Server.StateDir))
+	if setupToken != "" {
+		// Straight to the console, never through the logger: logs are
+		// shipped and kept, and must not hold a credential.
+		fmt.Fprintf(console, "Open %s/setup?token=%s to create the first admin (valid %s; or run `atrium admin create-user`)\n",
+			cfg.Server.PublicURL, setupToken, authn.SetupTokenTTL)
+	}
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go janitor(janitorCtx, st, log)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("http shutdown", "error", err)
+	}
+	return nil
+}
+
+// firstStartToken issues a setup token when the database has no user yet,
+// and returns "" otherwise.
+func firstStartToken(ctx context.Context, st *store.Store) (string, error) {
+	n, err := st.CountUsers(ctx)
+	if err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "", nil
+	}
+	return authn.IssueSetupToken(ctx, st.Queries)
+}
+
+// janitor deletes expired login sessions and attempts now and then.
+func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
+	t := time.NewTicker(janitorEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.DeleteExpiredLogins(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("delete expired login sessions", "error", err)
+			}
+		}
+	}
+}
