@@ -1,0 +1,69 @@
+// Package e2e runs Atrium's built binaries the way a user does: a real
+// `atrium` process, real plugin processes, real signals.
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// bins holds the binaries TestMain builds once for every test.
+var bins struct {
+	dir        string
+	atrium     string
+	testplugin string
+	pgserver   string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "atrium-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bins.dir = dir
+	bins.atrium = filepath.Join(dir, "atrium")
+	bins.testplugin = filepath.Join(dir, "testplugin")
+	bins.pgserver = filepath.Join(dir, "pgserver")
+	for out, pkg := range map[string]string{
+		bins.atrium:     "./core/cmd/atrium",
+		bins.testplugin: "./core/internal/pluginhost/testdata/testplugin",
+		bins.pgserver:   "./core/internal/store/storetest/pgserver",
+	} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = repoRoot()
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+			return 1
+		}
+	}
+	stop, err := startPostgres()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	if err := stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// repoRoot is the repository's top directory, found from this file.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
