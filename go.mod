@@ -81,5 +81,11 @@ require (
 
 require github.com/atrium-hq/atrium/sdk v0.0.0-00010101000000-000000000000
 
+require (
+	github.com/coreos/go-oidc/v3 v3.21.0
+	github.com/go-jose/go-jose/v4 v4.1.4 // indirect
+	golang.org/x/oauth2 v0.37.0
+)
+
 // The SDK lives in this repository; builds outside the workspace use it too.
 replace github.com/atrium-hq/atrium/sdk => ./sdk
