@@ -16,13 +16,15 @@ PROTOC_GEN_GO_GRPC  := v1.6.2
 
 all: build
 
-## build: the atrium binary and every plugin into bin/
+## build: the atrium binary and every plugin into bin/, each plugin with its
+## SHA-256 beside it for the embedded default config's pins
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/atrium ./core/cmd/atrium
 	@for p in $(PLUGINS); do \
 		echo "$(GO) build -o $(BIN)/atrium-$$p ./plugins/$$p"; \
 		$(GO) build -o $(BIN)/atrium-$$p ./plugins/$$p || exit 1; \
+		sha256sum $(BIN)/atrium-$$p | cut -d' ' -f1 > $(BIN)/atrium-$$p.sha256; \
 	done
 
 ## run: build, then serve Atrium with its embedded default config
@@ -54,3 +56,9 @@ $(TOOLS)/protoc-gen-go-grpc:
 
 clean:
 	rm -rf $(BIN)
+
+## bench-relay: the VNC relay side by side with direct TCP and websockify
+## (Debian's `websockify` package); BENCH_RELAY_FLAGS="-size 67108864" for a quick run
+.PHONY: bench-relay
+bench-relay:
+	$(GO) run ./bench/relay $(BENCH_RELAY_FLAGS)
