@@ -127,12 +127,62 @@ auth "company-sso" {
   # The label of the login button. Default: the block's label.
   display_name = "Company SSO"
 
+  # Whether a first login through this block may create the user. Default
+  # false: only people who already have a user may log in. Users are found
+  # by the provider's issuer and subject, never by e-mail.
+  allow_signup = true
+
+  # Members of these provider groups are platform admins; at each login the
+  # flag follows the groups, so leaving them all takes it away. Default:
+  # none, and logins through this block never change the flag.
+  platform_admin_groups = ["atrium-admins"]
+
+  # Organisation roles for provider groups: members of the group get the
+  # role ("member" or "org_admin") in the organisation with that slug, which
+  # must exist. At every login the core adds, changes and removes the
+  # memberships these blocks grant, so a group removed at the provider
+  # removes its role; memberships an admin granted by hand are left alone.
+  # A group may be mapped into several organisations; where several groups
+  # map into one organisation, the highest role wins.
+  map_group "engineering" {
+    org  = "engineering"
+    role = "member"
+  }
+  map_group "engineering-leads" {
+    org  = "engineering"
+    role = "org_admin"
+  }
+
   # Settings for the auth plugin, defined by the plugin. Secrets belong in
-  # the environment or in files, not here.
+  # the environment or in files, not here. For auth-oidc:
   config {
+    # Required. The issuer exactly as the provider's discovery document
+    # (/.well-known/openid-configuration) names it; https, or http on
+    # loopback only.
     issuer        = "https://login.example.com"
     client_id     = "atrium"
+    # Through env() or file(), never inline. Leave out for public clients.
     client_secret = env("ATRIUM_OIDC_CLIENT_SECRET")
+    # Default ["openid", "email", "profile", "groups"]; openid is always added.
+    scopes = ["openid", "email", "profile", "groups"]
+    # Claim names. Defaults: email, name, groups, preferred_username.
+    # A missing e-mail or groups claim, or any claim of the wrong type,
+    # refuses the login. groups_claim = "" reads no groups.
+    email_claim    = "email"
+    name_claim     = "name"
+    groups_claim   = "groups"
+    username_claim = "preferred_username"
+    # Only these e-mail domains, matched exactly and ignoring case: "example.com"
+    # admits ann@example.com, not ann@sub.example.com or ann@evilexample.com.
+    # Default: any domain.
+    allowed_email_domains = ["example.com"]
+    # Default true: refuse identities the provider does not mark verified.
+    require_email_verified = true
+    # ID token signature algorithms; default RS256 and ES256. "none" is
+    # always refused.
+    signing_algs = ["RS256", "ES256"]
+    # How far the provider's clock may be off; default 30s, at most 5m.
+    clock_skew = "30s"
   }
 }
 

@@ -108,6 +108,16 @@ type Auth struct {
 	PluginRange hcl.Range
 	// DisplayName is shown on the login page. Default: Name.
 	DisplayName string
+	// AllowSignup lets a first login through this block create the user.
+	// Default false: only people who already have a user may log in.
+	AllowSignup bool
+	// PlatformAdminGroups makes members of these provider groups platform
+	// admins, and takes the flag away at the next login when they leave
+	// all of them. Empty: logins through this block never change it.
+	PlatformAdminGroups []string
+	// GroupMappings give organisation roles to members of provider groups,
+	// in file order; see auth.go.
+	GroupMappings []*GroupMapping
 	// Config is the plugin's `config { }` body, undecoded. It is never nil.
 	Config    hcl.Body
 	DeclRange hcl.Range

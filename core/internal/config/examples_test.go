@@ -86,7 +86,7 @@ func TestFullExampleUsesEveryBlock(t *testing.T) {
 	text := string(src)
 	for _, bs := range []*hcl.BodySchema{
 		serverSchema, databaseSchema, pluginSchema, runtimeSchema,
-		workspaceSchema, authSchema, templateSchema, allowSchema,
+		workspaceSchema, authSchema, mapGroupSchema, templateSchema, allowSchema,
 	} {
 		for _, a := range bs.Attributes {
 			if !strings.Contains(text, "\n  "+a.Name+" ") && !strings.Contains(text, "\n    "+a.Name+" ") {

@@ -98,6 +98,7 @@ func (d *decoder) auth(b *hcl.Block) *Auth {
 	content := d.content(b.Body, authSchema)
 	a.Plugin, a.PluginRange = d.reference(content.Attributes["plugin"])
 	d.str(content.Attributes["display_name"], &a.DisplayName)
+	d.authAccess(a, content)
 	a.Config = d.pluginConfig(content.Blocks, b)
 	return a
 }

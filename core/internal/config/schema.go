@@ -68,8 +68,20 @@ var authSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "plugin", Required: true},
 		{Name: "display_name"},
+		{Name: "allow_signup"},
+		{Name: "platform_admin_groups"},
 	},
-	Blocks: []hcl.BlockHeaderSchema{configBlock},
+	Blocks: []hcl.BlockHeaderSchema{
+		configBlock,
+		{Type: "map_group", LabelNames: []string{"group"}},
+	},
+}
+
+var mapGroupSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "org", Required: true},
+		{Name: "role", Required: true},
+	},
 }
 
 var templateSchema = &hcl.BodySchema{
