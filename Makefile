@@ -12,13 +12,13 @@ BUF_VERSION         := v1.75.0
 PROTOC_GEN_GO       := v1.36.12
 PROTOC_GEN_GO_GRPC  := v1.6.2
 
-.PHONY: all build run test test-short lint proto tools clean
+.PHONY: all build web run test test-short test-browser lint proto tools clean
 
 all: build
 
 ## build: the atrium binary and every plugin into bin/, each plugin with its
 ## SHA-256 beside it for the embedded default config's pins
-build:
+build: web
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/atrium ./core/cmd/atrium
 	@for p in $(PLUGINS); do \
@@ -26,6 +26,11 @@ build:
 		$(GO) build -o $(BIN)/atrium-$$p ./plugins/$$p || exit 1; \
 		sha256sum $(BIN)/atrium-$$p | cut -d' ' -f1 > $(BIN)/atrium-$$p.sha256; \
 	done
+
+## web: the browser UI from web/ into core/internal/web/dist, which the
+## atrium binary embeds (without it, the binary serves a "not built" page)
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 ## run: build, then serve Atrium with its embedded default config
 run: build
