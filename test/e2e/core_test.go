@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -31,15 +32,24 @@ func sha256File(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// freeAddr returns a loopback address nobody listens on right now.
+// freeAddr returns a loopback address nobody listens on right now. It picks
+// below Linux's ephemeral range (32768–60999): ports the kernel hands out
+// for port-0 listeners and outgoing connections — the embedded PostgreSQL's,
+// other test packages' — then cannot take it between this check and the
+// core's own listen.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free loopback port between 20000 and 32000")
+	return ""
 }
 
 // writeConfig writes an atrium.hcl into a fresh directory, with a database
