@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -60,6 +61,10 @@ type HandlerOptions struct {
 	// Refuse writes a refusal; default WriteProblem. The API passes its own
 	// to share its problem format.
 	Refuse func(c *fiber.Ctx, r Refusal) error
+	// Greet, when set, speaks to the browser after the upgrade and before
+	// the pump starts, within DialTimeout — e.g. the server side of an RFB
+	// handshake whose authentication the core already did upstream.
+	Greet func(rw io.ReadWriter) error
 }
 
 // handler is the state behind the Fiber handler.
@@ -236,6 +241,16 @@ func (h *handler) upgrade(c *fiber.Ctx, conn net.Conn, owner Owner) error {
 }
 
 func (h *handler) run(ws *websocket.Conn, conn net.Conn, owner Owner) {
+	if h.Greet != nil {
+		_ = ws.SetReadDeadline(time.Now().Add(h.DialTimeout))
+		if err := h.greet(ws, conn); err != nil {
+			_ = conn.Close()
+			_ = ws.Close()
+			h.Logger.Info("relay greeting failed", "session", owner.SessionID, "error", err)
+			return
+		}
+		_ = ws.SetReadDeadline(time.Time{})
+	}
 	r, err := New(ws, conn, owner, h.Relay)
 	if err != nil {
 		_ = conn.Close()
