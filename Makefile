@@ -40,6 +40,12 @@ run: build
 test:
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
 	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
+	$(MAKE) test-browser
+
+## test-browser: the web UI's end-to-end tests in Debian's headless Chromium
+## against a real core; screenshots land in test/artifacts/browser
+test-browser: build
+	cd test/e2e/browser && npm ci --no-audit --no-fund && npm test
 
 ## lint: go vet and staticcheck over every module
 lint: $(TOOLS)/staticcheck
