@@ -57,6 +57,10 @@ func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 	if err := s.deps.Authn.Logout(c.UserContext(), p, c.IP()); err != nil {
 		return err
 	}
+	if s.deps.Relays != nil {
+		// A desktop must not outlive the login that opened it.
+		s.deps.Relays.CloseUser(p.User.ID.String())
+	}
 	s.clearSessionCookie(c)
 	return c.SendStatus(http.StatusNoContent)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +18,12 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/core/internal/store/storetest"
+	"github.com/atrium-hq/atrium/sdk/connect"
+	"github.com/atrium-hq/atrium/sdk/schema"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
@@ -36,6 +41,7 @@ type world struct {
 	adminB, userB store.User
 	root          store.User
 	keyB          store.APIKey // userB's key
+	sessB         store.Session
 	publicURL     string
 }
 
@@ -63,9 +69,18 @@ func newWorld(t *testing.T, publicURL string) *world {
 	ctx := context.Background()
 	w := &world{t: t, st: storetest.Open(t), logs: &syncBuf{}, publicURL: publicURL}
 	log := hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: w.logs})
-	w.srv = New(Deps{Logger: log, Store: w.st, Authn: authn.NewService(w.st, authn.DefaultSessionPolicy, log), PublicURL: publicURL})
 	sys := store.SystemScope()
 	var err error
+	sessions, err := session.New(ctx, session.Options{
+		Store: w.st, Plugins: noPlugins{}, Sealer: testSealer(t), Logger: log,
+		Templates: []*config.Template{{Name: "t", Workspace: "w", Runtime: "r"}},
+		Runtimes:  []*config.Runtime{{Name: "r", Plugin: "p"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv = New(Deps{Logger: log, Store: w.st, Authn: authn.NewService(w.st, authn.DefaultSessionPolicy, log), PublicURL: publicURL,
+		Sessions: sessions, Tickets: NewTickets(w.st)})
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -97,7 +112,32 @@ func newWorld(t *testing.T, publicURL string) *world {
 	_, err = w.st.SetQuota(ctx, sys, store.QuotaTarget{Scope: store.QuotaOrg, ID: w.orgB.ID}, store.Limits{MaxSessions: ptr(int32(3))})
 	must(err)
 	must(w.st.Audit(ctx, store.AuditEntry{Actor: store.Actor{UserID: &w.userB.ID}, OrgID: &w.orgB.ID, Action: "test.b", TargetType: "org", TargetID: w.orgB.ID.String()}))
+	w.sessB, err = w.st.CreateSession(ctx, sys, store.NewSession{OrgID: w.orgB.ID, UserID: w.userB.ID, Template: "t", Runtime: "r"})
+	must(err)
 	return w
+}
+
+// noPlugins is a fake plugin host with no plugins: the REST tests reach
+// sessions only through the store, and a call that would reach a plugin
+// fails as an unavailable plugin does.
+type noPlugins struct{}
+
+var errNoPlugin = errors.New("no plugins in REST tests")
+
+func (noPlugins) Runtime(string) (connect.Runtime, error)     { return nil, errNoPlugin }
+func (noPlugins) Workspace(string) (connect.Workspace, error) { return nil, errNoPlugin }
+func (noPlugins) WorkspaceSchema(context.Context, string) (schema.Object, error) {
+	return schema.Object{}, errNoPlugin
+}
+func (noPlugins) RuntimeRestarted(func(string)) {}
+
+func testSealer(t *testing.T) *session.Sealer {
+	t.Helper()
+	s, err := session.NewSealer(bytes.Repeat([]byte{7}, session.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func ptr[T any](v T) *T { return &v }

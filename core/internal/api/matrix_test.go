@@ -119,7 +119,47 @@ var crossOrg = map[string]func(w *world) []probe{
 	"GET /api/v1/plugins/:name": func(w *world) []probe {
 		return []probe{{method: "GET", path: "/api/v1/plugins/runtime.b", want: 403}}
 	},
+	"GET /api/v1/templates": func(w *world) []probe {
+		return []probe{{method: "GET", path: "/api/v1/templates?org=" + w.orgB.ID.String(), want: 404, noB: true}}
+	},
+	"GET /api/v1/sessions": func(w *world) []probe {
+		return []probe{
+			{method: "GET", path: "/api/v1/sessions", want: 200, noB: true},
+			{method: "GET", path: "/api/v1/sessions?org=" + w.orgB.ID.String(), want: 200, noB: true},
+			{method: "GET", path: "/api/v1/sessions?user=" + w.userB.ID.String() + "&all=true", want: 200, noB: true},
+		}
+	},
+	"POST /api/v1/sessions": func(w *world) []probe {
+		return []probe{
+			{method: "POST", path: "/api/v1/sessions", body: fmt.Sprintf(`{"template":"t","org_id":%q}`, w.orgB.ID), want: 404, noB: true},
+			{method: "POST", path: "/api/v1/sessions", body: fmt.Sprintf(`{"template":"t","org_id":%q,"user_id":%q}`, w.orgA.ID, w.userB.ID), want: 404, noB: true},
+		}
+	},
+	// The event stream never ends, so the generic probe cannot read it;
+	// session.TestWatcherShowsOnlyVisibleSessions shows a subscriber sees
+	// only the sessions its scope reaches.
+	"GET /api/v1/sessions/events": func(w *world) []probe { return nil },
+	"GET /api/v1/sessions/:session": func(w *world) []probe {
+		return []probe{{method: "GET", path: w.sessPath(), want: 404, noB: true}}
+	},
+	"DELETE /api/v1/sessions/:session": func(w *world) []probe {
+		return []probe{{method: "DELETE", path: w.sessPath() + "?remove_home=true", want: 404, noB: true}}
+	},
+	"POST /api/v1/sessions/:session/stop": func(w *world) []probe {
+		return []probe{{method: "POST", path: w.sessPath() + "/stop", want: 404, noB: true}}
+	},
+	"POST /api/v1/sessions/:session/hibernate": func(w *world) []probe {
+		return []probe{{method: "POST", path: w.sessPath() + "/hibernate", want: 404, noB: true}}
+	},
+	"POST /api/v1/sessions/:session/resume": func(w *world) []probe {
+		return []probe{{method: "POST", path: w.sessPath() + "/resume", want: 404, noB: true}}
+	},
+	"POST /api/v1/sessions/:session/connect": func(w *world) []probe {
+		return []probe{{method: "POST", path: w.sessPath() + "/connect", want: 404, noB: true}}
+	},
 }
+
+func (w *world) sessPath() string { return "/api/v1/sessions/" + w.sessB.ID.String() }
 
 func (w *world) orgPath(o store.Org) string { return "/api/v1/orgs/" + o.ID.String() }
 

@@ -58,6 +58,9 @@ func forbidden(typ, detail string) *Problem { return NewProblem(http.StatusForbi
 // fromError maps the sentinel errors of store, authn and authz to problems,
 // so handlers return them as they come. Nil means "not one of ours".
 func fromError(err error) *Problem {
+	if p := sessionProblem(err); p != nil {
+		return p
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// One answer for "does not exist" and "not yours to see".

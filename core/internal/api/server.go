@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
+	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
+	"github.com/atrium-hq/atrium/core/internal/web"
 )
 
 // Plugins is what the API needs of the plugin host.
@@ -39,10 +42,23 @@ type Deps struct {
 	// decides the cookie's name and Secure flag and is the only Origin
 	// accepted on cookie-authenticated writes.
 	PublicURL string
+	// Sessions runs the session lifecycle.
+	Sessions Sessions
+	// Tickets issues relay tickets.
+	Tickets relay.Tickets
+	// VNC is the relay's WebSocket handler; it checks its own ticket.
+	VNC fiber.Handler
+	// Relays closes a user's live relays at logout.
+	Relays interface{ CloseUser(userID string) int }
+	// Extra mounts routes other packages own (single sign-on) on /api/v1
+	// before the catch-all; they authenticate by themselves.
+	Extra func(v1 fiber.Router)
 }
 
 // Server is the core's HTTP server.
 type Server struct {
+	// closing is closed at Shutdown so long-lived streams end.
+	closing    chan struct{}
 	app        *fiber.App
 	deps       Deps
 	log        hclog.Logger
@@ -56,7 +72,7 @@ func New(deps Deps) *Server {
 		deps.Logger = hclog.NewNullLogger()
 	}
 	secure := strings.HasPrefix(deps.PublicURL, "https://")
-	s := &Server{deps: deps, log: deps.Logger, secure: secure, cookieName: authn.CookieName(secure)}
+	s := &Server{deps: deps, log: deps.Logger, secure: secure, cookieName: authn.CookieName(secure), closing: make(chan struct{})}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "atrium",
 		DisableStartupMessage: true,
@@ -79,6 +95,9 @@ var publicRoutes = map[string]bool{
 	"GET /readyz":             true,
 	"POST /api/v1/auth/login": true,
 	"POST /api/v1/setup":      true,
+	// The relay checks a single-use ticket bound to user, session and
+	// instance instead of a cookie, before it upgrades.
+	"GET /api/v1/sessions/:session/vnc": true,
 }
 
 func (s *Server) routes() {
@@ -117,6 +136,24 @@ func (s *Server) routes() {
 	v1.Get("/plugins", s.auth(s.listPlugins))
 	v1.Get("/plugins/:name", s.auth(s.getPlugin))
 
+	v1.Get("/templates", s.auth(s.listTemplates))
+	v1.Get("/sessions", s.auth(s.listSessions))
+	v1.Post("/sessions", s.auth(s.createSession))
+	v1.Get("/sessions/events", s.auth(s.sessionEvents))
+	v1.Get("/sessions/:session", s.auth(s.getSession))
+	v1.Delete("/sessions/:session", s.auth(s.deleteSession))
+	v1.Post("/sessions/:session/stop", s.auth(s.stopSession))
+	v1.Post("/sessions/:session/hibernate", s.auth(s.hibernateSession))
+	v1.Post("/sessions/:session/resume", s.auth(s.resumeSession))
+	v1.Post("/sessions/:session/connect", s.auth(s.connectSession))
+	v1.Get("/sessions/:session/vnc", s.vnc)
+	if s.deps.Extra != nil {
+		s.deps.Extra(v1)
+	}
+
+	// The web UI answers what no route matched: GET and HEAD outside /api.
+	s.app.Use(web.Handler())
+
 	s.app.Use(func(c *fiber.Ctx) error {
 		return notFound(fmt.Sprintf("no route for %s %s", c.Method(), c.Path()))
 	})
@@ -130,8 +167,18 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.app.Listener(ln)
 }
 
-// Shutdown stops accepting connections and waits for requests in flight
-// until ctx ends.
+// Shutdown ends long-lived streams, stops accepting connections and waits
+// for requests in flight until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	close(s.closing)
 	return s.app.ShutdownWithContext(ctx)
+}
+
+// vnc serves the relay; without one (tests of the REST API) the route
+// still exists so the route table is the same.
+func (s *Server) vnc(c *fiber.Ctx) error {
+	if s.deps.VNC == nil {
+		return NewProblem(http.StatusServiceUnavailable, "relay-unavailable", "this server has no relay")
+	}
+	return s.deps.VNC(c)
 }

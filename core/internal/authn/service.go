@@ -111,28 +111,16 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Login, error) {
 		return Login{}, ErrLoginFailed
 	}
 
-	token, tokenHash := NewToken()
-	csrf := CSRFToken(token)
 	var out Login
 	err = s.db.InTx(ctx, func(q *store.Queries) error {
-		if r.PreviousToken != "" {
-			if old, err := q.LoginSessionByTokenHash(ctx, HashToken(r.PreviousToken)); err == nil {
-				if err := q.RevokeLoginSession(ctx, old.ID); err != nil {
-					return err
-				}
-			}
-		}
-		sess, err := q.CreateLoginSession(ctx, store.NewLoginSession{
-			TokenHash: tokenHash, CSRFHash: HashToken(csrf), UserID: u.ID,
-			ExpiresAt: now.Add(s.policy.Absolute), IP: r.IP, UserAgent: r.UserAgent,
-		})
+		opened, err := s.OpenSession(ctx, q, NewSession{UserID: u.ID, IP: r.IP, UserAgent: r.UserAgent, PreviousToken: r.PreviousToken})
 		if err != nil {
 			return err
 		}
-		out = Login{Token: token, CSRFToken: csrf, Session: sess, User: u}
+		out = Login{Token: opened.Token, CSRFToken: opened.CSRFToken, Session: opened.Session, User: u}
 		return q.Audit(ctx, store.AuditEntry{
 			Actor: store.Actor{UserID: &u.ID, IP: r.IP}, Action: "auth.login",
-			TargetType: "login_session", TargetID: sess.ID.String(),
+			TargetType: "login_session", TargetID: opened.Session.ID.String(),
 		})
 	})
 	if err != nil {
@@ -259,4 +247,55 @@ func (s *Service) unauthenticated(err error) error {
 		return ErrUnauthenticated
 	}
 	return fmt.Errorf("authenticate: %w", err)
+}
+
+// NewSession is what OpenSession needs: who logs in and how.
+type NewSession struct {
+	UserID    uuid.UUID
+	IP        string
+	UserAgent string
+	// PreviousToken is the session cookie the browser already holds; it is
+	// revoked, so a login always rotates the session.
+	PreviousToken string
+	// AuthPlugin and PluginData record a login through an auth plugin, for
+	// logout at its provider.
+	AuthPlugin string
+	PluginData []byte
+	// ExpiresAt, when set, ends the session earlier than the policy.
+	ExpiresAt time.Time
+}
+
+// Opened is a fresh login session and the secrets the browser gets once.
+type Opened struct {
+	Token     string
+	CSRFToken string
+	Session   store.LoginSession
+}
+
+// OpenSession creates a login session with q, inside the caller's
+// transaction, revoking the one the browser held. It writes no audit row:
+// the caller audits the login it completes. Password logins and logins
+// through auth plugins both open their sessions here.
+func (s *Service) OpenSession(ctx context.Context, q *store.Queries, n NewSession) (Opened, error) {
+	if n.PreviousToken != "" {
+		if old, err := q.LoginSessionByTokenHash(ctx, HashToken(n.PreviousToken)); err == nil {
+			if err := q.RevokeLoginSession(ctx, old.ID); err != nil {
+				return Opened{}, err
+			}
+		}
+	}
+	token, tokenHash := NewToken()
+	csrf := CSRFToken(token)
+	expires := time.Now().Add(s.policy.Absolute)
+	if !n.ExpiresAt.IsZero() && n.ExpiresAt.Before(expires) {
+		expires = n.ExpiresAt
+	}
+	sess, err := q.CreateLoginSession(ctx, store.NewLoginSession{
+		TokenHash: tokenHash, CSRFHash: HashToken(csrf), UserID: n.UserID, ExpiresAt: expires,
+		IP: n.IP, UserAgent: n.UserAgent, AuthPlugin: n.AuthPlugin, PluginSessionData: n.PluginData,
+	})
+	if err != nil {
+		return Opened{}, err
+	}
+	return Opened{Token: token, CSRFToken: csrf, Session: sess}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
+	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -99,9 +100,33 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	defer host.Shutdown()
 
+	sessions, err := newSessions(ctx, cfg, st, host, log.Named("session"))
+	if err != nil {
+		return err
+	}
+	// The session manager and the relay tracker outlive ctx's end until
+	// the HTTP server has drained.
+	runCtx, stopRun := context.WithCancel(context.Background())
+	managerDone := make(chan struct{})
+	go func() { defer close(managerDone); _ = sessions.Run(runCtx) }()
+	defer func() { stopRun(); <-managerDone }()
+
+	relays := relay.NewRegistry()
+	tickets := api.NewTickets(st)
+	vnc, err := vncRelay(cfg.Server.PublicURL, st, sessions, tickets, relays, log.Named("relay"))
+	if err != nil {
+		return err
+	}
+	go trackRelays(runCtx, st, sessions.Watcher(), relays, log.Named("relay"))
+
+	authnSvc := authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn"))
+	ssoRoutes, err := newSSO(cfg, st, host, authnSvc, log.Named("sso"))
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Deps{
-		Logger: log.Named("api"), Plugins: host, Store: st,
-		Authn: authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn")), PublicURL: cfg.Server.PublicURL,
+		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
+		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: relays, Extra: ssoRoutes,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -131,6 +156,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
+	// Live desktops first: the HTTP server waits for its connections, and
+	// a relay would hold one open for as long as its user works.
+	if err := relays.Shutdown(shutdownCtx); err != nil {
+		log.Warn("close relays", "error", err)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "error", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authz"
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 )
@@ -30,7 +31,7 @@ func (e *env) talk(s store.Session, line string) string {
 	must(e.t, err)
 	tun, err := rt.OpenTunnel(ctx, runtime.TunnelRequest{SessionID: s.ID.String(), Handle: handleOf(s), Port: 7000})
 	must(e.t, err)
-	conn, err := dialTunnel(ctx, tun, e.runtimes[0].Networks)
+	conn, err := relay.DialTunnel(ctx, tun, e.runtimes[0].Networks)
 	must(e.t, err)
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/connect"
 	"github.com/atrium-hq/atrium/sdk/runtime"
@@ -103,7 +104,7 @@ func (m *Manager) probeOnce(ctx context.Context, rt connect.Runtime, s store.Ses
 	if err != nil {
 		return fmt.Errorf("open tunnel: %w", err)
 	}
-	conn, err := dialTunnel(ctx, t, m.networks(s.Runtime))
+	conn, err := relay.DialTunnel(ctx, t, m.networks(s.Runtime))
 	if err != nil {
 		return err
 	}

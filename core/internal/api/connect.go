@@ -1,0 +1,108 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/relay"
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// ticketTTL is how long a relay ticket lives: long enough for a browser to
+// open a WebSocket, too short to be worth stealing.
+const ticketTTL = 20 * time.Second
+
+// connectView is what a browser needs to open a session's relay.
+type connectView struct {
+	Ticket    string    `json:"ticket"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// connectSession issues a single-use relay ticket bound to the caller, the
+// session and its current instance. Only the session's owner may open its
+// desktop: an administrator who can manage a session still may not watch
+// its screen.
+func (s *Server) connectSession(c *fiber.Ctx, p *authn.Principal) error {
+	id, err := pathID(c, "session")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	sess, err := s.deps.Store.GetSession(ctx, p.Scope, id)
+	if err != nil {
+		return err
+	}
+	if sess.UserID != p.User.ID {
+		return forbidden("not-owner", "only the session's owner can open its desktop")
+	}
+	if sess.State != store.StateRunning || sess.InstanceID == "" {
+		return NewProblem(http.StatusConflict, "not-running", "the session is "+string(sess.State)+"; connect once it is running")
+	}
+	t := relay.NewTicket(p.User.ID.String(), sess.ID.String(), sess.InstanceID, ticketTTL, time.Now())
+	token, err := s.deps.Tickets.Issue(ctx, t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(connectView{Ticket: token, URL: "/api/v1/sessions/" + sess.ID.String() + "/vnc?ticket=" + token, ExpiresAt: t.ExpiresAt})
+}
+
+// sessionEvents streams session state changes the caller may see, as
+// server-sent events. The stream ends when the core shuts down or the
+// subscriber falls behind; browsers reconnect by themselves.
+func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
+	w := s.deps.Sessions.Watcher()
+	select {
+	case <-w.Listening():
+	case <-time.After(5 * time.Second):
+		return NewProblem(http.StatusServiceUnavailable, "events-unavailable", "the session event stream is not listening yet; retry shortly")
+	}
+	changes, cancel := w.Subscribe(p.Scope)
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Accel-Buffering", "no")
+	closing := s.closing
+	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		defer cancel()
+		heartbeat := time.NewTicker(15 * time.Second)
+		defer heartbeat.Stop()
+		// A comment line at once tells the browser the stream is open.
+		if _, err := bw.WriteString(": connected\n\n"); err != nil || bw.Flush() != nil {
+			return
+		}
+		for {
+			select {
+			case ch, ok := <-changes:
+				if !ok {
+					return
+				}
+				b, _ := json.Marshal(sessionChange{ID: ch.ID.String(), State: string(ch.To), From: string(ch.From)})
+				if _, err := fmt.Fprintf(bw, "data: %s\n\n", b); err != nil || bw.Flush() != nil {
+					return
+				}
+			case <-heartbeat.C:
+				// Heartbeats find dead clients and keep proxies from
+				// closing an idle stream.
+				if _, err := bw.WriteString(": ping\n\n"); err != nil || bw.Flush() != nil {
+					return
+				}
+			case <-closing:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// sessionChange is one server-sent event.
+type sessionChange struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+	From  string `json:"from,omitempty"`
+}

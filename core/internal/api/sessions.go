@@ -1,0 +1,231 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/session"
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// Sessions is what the API needs of the session manager.
+type Sessions interface {
+	Create(ctx context.Context, sc store.Scope, req session.CreateRequest) (store.Session, error)
+	Stop(ctx context.Context, sc store.Scope, id uuid.UUID) (store.Session, error)
+	Hibernate(ctx context.Context, sc store.Scope, id uuid.UUID) (store.Session, error)
+	Resume(ctx context.Context, sc store.Scope, id uuid.UUID) (store.Session, error)
+	Delete(ctx context.Context, sc store.Scope, id uuid.UUID, removeHome bool) (store.Session, error)
+	Usable(ctx context.Context, sc store.Scope, orgID uuid.UUID) ([]*config.Template, error)
+	Watcher() *session.Watcher
+}
+
+// sessionView is a session as the API shows it; handles and secrets stay
+// inside the core.
+type sessionView struct {
+	ID             uuid.UUID  `json:"id"`
+	OrgID          uuid.UUID  `json:"org_id"`
+	UserID         uuid.UUID  `json:"user_id"`
+	Template       string     `json:"template"`
+	Runtime        string     `json:"runtime"`
+	State          string     `json:"state"`
+	CPUMillis      int64      `json:"cpu_millis"`
+	MemoryBytes    int64      `json:"memory_bytes"`
+	CreatedAt      time.Time  `json:"created_at"`
+	StartedAt      *time.Time `json:"started_at,omitempty"`
+	LastActivityAt *time.Time `json:"last_activity_at,omitempty"`
+	StoppedAt      *time.Time `json:"stopped_at,omitempty"`
+	Error          string     `json:"error,omitempty"`
+}
+
+func viewSession(s store.Session) sessionView {
+	return sessionView{
+		ID: s.ID, OrgID: s.OrgID, UserID: s.UserID, Template: s.Template, Runtime: s.Runtime,
+		State: string(s.State), CPUMillis: s.CPUMillis, MemoryBytes: s.MemoryBytes,
+		CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, LastActivityAt: s.LastActivityAt,
+		StoppedAt: s.StoppedAt, Error: s.Error,
+	}
+}
+
+// templateView is a template a caller may use, with its limits.
+type templateView struct {
+	Name        string  `json:"name"`
+	DisplayName string  `json:"display_name"`
+	Description string  `json:"description,omitempty"`
+	Workspace   string  `json:"workspace"`
+	Runtime     string  `json:"runtime"`
+	CPU         float64 `json:"cpu"`
+	MemoryBytes int64   `json:"memory_bytes"`
+	Pids        int64   `json:"pids"`
+	IdleTimeout string  `json:"idle_timeout,omitempty"`
+	MaxLifetime string  `json:"max_lifetime,omitempty"`
+}
+
+func viewTemplate(t *config.Template) templateView {
+	v := templateView{Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
+		Workspace: t.Workspace, Runtime: t.Runtime, CPU: t.CPU, MemoryBytes: t.Memory, Pids: t.Pids}
+	if t.IdleTimeout > 0 {
+		v.IdleTimeout = t.IdleTimeout.String()
+	}
+	if t.MaxLifetime > 0 {
+		v.MaxLifetime = t.MaxLifetime.String()
+	}
+	return v
+}
+
+// callerOrg picks the organisation a request acts in: ?org= or the body's
+// org_id when given, else the caller's only organisation.
+func callerOrg(p *authn.Principal, given *uuid.UUID) (uuid.UUID, error) {
+	if given != nil {
+		return *given, nil
+	}
+	if len(p.Scope.Orgs) == 1 {
+		for id := range p.Scope.Orgs {
+			return id, nil
+		}
+	}
+	return uuid.Nil, invalidField("org_id", "you belong to several organisations (or none): name one with org_id")
+}
+
+// sessionCtx carries the caller's identity into the session manager's
+// audit rows.
+func sessionCtx(c *fiber.Ctx, p *authn.Principal) context.Context {
+	return session.WithActor(c.UserContext(), p.Actor(c.IP()))
+}
+
+func (s *Server) listTemplates(c *fiber.Ctx, p *authn.Principal) error {
+	given, err := queryID(c, "org")
+	if err != nil {
+		return err
+	}
+	org, err := callerOrg(p, given)
+	if err != nil {
+		return err
+	}
+	ts, err := s.deps.Sessions.Usable(c.UserContext(), p.Scope, org)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listOf(ts, "", viewTemplate))
+}
+
+func (s *Server) listSessions(c *fiber.Ctx, p *authn.Principal) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	var f store.SessionFilter
+	if f.OrgID, err = queryID(c, "org"); err != nil {
+		return err
+	}
+	if f.UserID, err = queryID(c, "user"); err != nil {
+		return err
+	}
+	if c.Query("all") != "true" {
+		// Without ?all=true, deleted tombstones are left out.
+		f.States = []store.SessionState{store.StatePending, store.StateStarting, store.StateRunning, store.StateHibernating,
+			store.StateHibernated, store.StateResuming, store.StateStopping, store.StateStopped, store.StateFailed}
+	}
+	items, next, err := s.deps.Store.ListSessions(c.UserContext(), p.Scope, f, pg)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listOf(items, next, viewSession))
+}
+
+type createSessionBody struct {
+	Template string     `json:"template"`
+	OrgID    *uuid.UUID `json:"org_id"`
+	// UserID lets an org admin start a session for a member.
+	UserID *uuid.UUID `json:"user_id"`
+}
+
+func (s *Server) createSession(c *fiber.Ctx, p *authn.Principal) error {
+	var b createSessionBody
+	if err := decodeBody(c, &b); err != nil {
+		return err
+	}
+	if b.Template == "" {
+		return invalidField("template", "name a template; GET /api/v1/templates lists yours")
+	}
+	org, err := callerOrg(p, b.OrgID)
+	if err != nil {
+		return err
+	}
+	owner := p.User.ID
+	if b.UserID != nil {
+		owner = *b.UserID
+	}
+	sess, err := s.deps.Sessions.Create(sessionCtx(c, p), p.Scope, session.CreateRequest{OrgID: org, UserID: owner, Template: b.Template})
+	if err != nil {
+		return err
+	}
+	return c.Status(http.StatusAccepted).JSON(viewSession(sess))
+}
+
+func (s *Server) getSession(c *fiber.Ctx, p *authn.Principal) error {
+	id, err := pathID(c, "session")
+	if err != nil {
+		return err
+	}
+	sess, err := s.deps.Store.GetSession(c.UserContext(), p.Scope, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewSession(sess))
+}
+
+// sessionAction runs one of the manager's state changes and answers 202:
+// the reconciler carries it out.
+func (s *Server) sessionAction(do func(ctx context.Context, sc store.Scope, id uuid.UUID) (store.Session, error)) authedHandler {
+	return func(c *fiber.Ctx, p *authn.Principal) error {
+		id, err := pathID(c, "session")
+		if err != nil {
+			return err
+		}
+		sess, err := do(sessionCtx(c, p), p.Scope, id)
+		if err != nil {
+			return err
+		}
+		return c.Status(http.StatusAccepted).JSON(viewSession(sess))
+	}
+}
+
+func (s *Server) stopSession(c *fiber.Ctx, p *authn.Principal) error {
+	return s.sessionAction(s.deps.Sessions.Stop)(c, p)
+}
+
+func (s *Server) hibernateSession(c *fiber.Ctx, p *authn.Principal) error {
+	return s.sessionAction(s.deps.Sessions.Hibernate)(c, p)
+}
+
+func (s *Server) resumeSession(c *fiber.Ctx, p *authn.Principal) error {
+	return s.sessionAction(s.deps.Sessions.Resume)(c, p)
+}
+
+func (s *Server) deleteSession(c *fiber.Ctx, p *authn.Principal) error {
+	removeHome := c.Query("remove_home") == "true"
+	return s.sessionAction(func(ctx context.Context, sc store.Scope, id uuid.UUID) (store.Session, error) {
+		return s.deps.Sessions.Delete(ctx, sc, id, removeHome)
+	})(c, p)
+}
+
+// sessionProblem maps the session manager's errors to problems.
+func sessionProblem(err error) *Problem {
+	var q *session.QuotaError
+	switch {
+	case errors.As(err, &q):
+		return NewProblem(http.StatusConflict, "quota-exceeded", q.Error())
+	case errors.Is(err, session.ErrInvalidState):
+		return NewProblem(http.StatusConflict, "invalid-state", err.Error())
+	case errors.Is(err, session.ErrHomeInUse):
+		return NewProblem(http.StatusConflict, "home-in-use", err.Error())
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/atrium-hq/atrium/core/internal/relay"
+	"github.com/atrium-hq/atrium/core/internal/session"
+	"github.com/atrium-hq/atrium/core/internal/store"
+	"github.com/atrium-hq/atrium/core/internal/vncauth"
+	"github.com/atrium-hq/atrium/sdk/workspace"
+)
+
+// vncAuthTimeout bounds the core's VNC handshake with a session's server.
+const vncAuthTimeout = 10 * time.Second
+
+// vncRelay builds the relay's WebSocket handler: after the ticket and the
+// Origin pass, it dials the session's primary port through its runtime,
+// authenticates to the VNC server with the session's password, and greets
+// the browser with an already-authenticated stream.
+func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, log hclog.Logger) (fiber.Handler, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return nil, fmt.Errorf("server { public_url } %q: %w", publicURL, err)
+	}
+	origin := u.Scheme + "://" + u.Host
+	lookup := func(ctx context.Context, id string) (relay.Upstream, error) {
+		sid, err := uuid.Parse(id)
+		if err != nil {
+			return relay.Upstream{}, relay.ErrSessionNotRunning
+		}
+		// The ticket was checked against this session and its owner before
+		// Lookup runs; the read itself needs no caller scope.
+		s, err := st.GetSession(ctx, store.SystemScope(), sid)
+		if err != nil || s.State != store.StateRunning {
+			return relay.Upstream{}, relay.ErrSessionNotRunning
+		}
+		return relay.Upstream{InstanceID: s.InstanceID, Dial: func(ctx context.Context) (net.Conn, error) {
+			c, err := sessions.DialPrimary(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			if c.Protocol != workspace.ProtocolVNC {
+				c.Conn.Close()
+				return nil, fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, c.Protocol)
+			}
+			if err := vncauth.Authenticate(c.Conn, c.Secrets["vnc_password"], vncAuthTimeout); err != nil {
+				c.Conn.Close()
+				return nil, err
+			}
+			// The user is here: the session is not idle.
+			_ = st.TouchSessionActivity(ctx, store.SystemScope(), s.ID)
+			return c.Conn, nil
+		}}, nil
+	}
+	return relay.Handler(relay.HandlerOptions{
+		Tickets:        tickets,
+		AllowedOrigins: []string{origin},
+		Lookup:         lookup,
+		Registry:       reg,
+		Logger:         log,
+		Greet:          vncauth.Greet,
+	})
+}
+
+// trackRelays keeps sessions with live desktops from being culled as idle,
+// and closes a session's relays when it leaves the running state (stopped,
+// hibernated, failed) on any replica.
+func trackRelays(ctx context.Context, st *store.Store, w *session.Watcher, reg *relay.Registry, log hclog.Logger) {
+	changes, cancel := w.Subscribe(store.SystemScope())
+	defer func() { cancel() }()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c, ok := <-changes:
+			if !ok {
+				// The watcher dropped us (lost LISTEN, overflow): subscribe
+				// again once it listens.
+				cancel()
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				changes, cancel = w.Subscribe(store.SystemScope())
+				continue
+			}
+			if c.To != store.StateRunning {
+				if n := reg.CloseSession(c.ID.String()); n > 0 {
+					log.Info("closed desktop connections of a session that stopped running", "session", c.ID, "state", c.To, "relays", n)
+				}
+			}
+		case <-tick.C:
+			for _, s := range reg.Stats() {
+				if time.Since(s.LastActivity) > time.Minute {
+					continue
+				}
+				if id, err := uuid.Parse(s.SessionID); err == nil {
+					_ = st.TouchSessionActivity(ctx, store.SystemScope(), id)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/pluginhost"
+	"github.com/atrium-hq/atrium/core/internal/session"
+	"github.com/atrium-hq/atrium/core/internal/sso"
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// sessionKeyFile holds the key that seals session secrets at rest. Several
+// replicas must share it; one core creates it on first start.
+const sessionKeyFile = "session-secrets.key"
+
+// newSessions builds the session manager from the configuration.
+func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host *pluginhost.Host, log hclog.Logger) (*session.Manager, error) {
+	key, err := session.LoadOrCreateKey(filepath.Join(cfg.Server.StateDir, sessionKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := session.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	return session.New(ctx, session.Options{
+		Store: st, Plugins: session.HostPlugins(host), Templates: cfg.Templates, Runtimes: cfg.Runtimes,
+		EvalContext: cfg.EvalContext(), Sealer: sealer, Logger: log, CallTimeout: cfg.Server.PluginTimeout * 6,
+	})
+}
+
+// newSSO builds single sign-on through the configured auth plugins and
+// returns the function that mounts its routes.
+func newSSO(cfg *config.Config, st *store.Store, host *pluginhost.Host, a *authn.Service, log hclog.Logger) (func(fiber.Router), error) {
+	svc, err := sso.New(sso.Options{
+		Store: st, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), PublicURL: cfg.Server.PublicURL,
+		Sessions: loginSessions{a}, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	secure := strings.HasPrefix(cfg.Server.PublicURL, "https://")
+	return func(v1 fiber.Router) {
+		sso.Routes(v1, svc, sso.RouteOptions{Secure: secure, SessionCookie: authn.CookieName(secure)})
+	}, nil
+}
+
+// loginSessions opens the login sessions of single sign-on the way password
+// logins open theirs.
+type loginSessions struct{ a *authn.Service }
+
+func (l loginSessions) OpenLoginSession(ctx context.Context, q *store.Queries, r sso.NewLoginSession) (sso.LoginSession, error) {
+	o, err := l.a.OpenSession(ctx, q, authn.NewSession{
+		UserID: r.UserID, IP: r.IP, UserAgent: r.UserAgent, PreviousToken: r.PreviousToken,
+		AuthPlugin: r.AuthPlugin, PluginData: r.PluginSessionData, ExpiresAt: r.ExpiresAt,
+	})
+	if err != nil {
+		return sso.LoginSession{}, err
+	}
+	return sso.LoginSession{ID: o.Session.ID, Token: o.Token, CSRFToken: o.CSRFToken, ExpiresAt: o.Session.ExpiresAt}, nil
+}

@@ -1,0 +1,67 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/atrium-hq/atrium/core/internal/relay"
+	"github.com/atrium-hq/atrium/core/internal/store"
+	"github.com/atrium-hq/atrium/sdk/runtime"
+	"github.com/atrium-hq/atrium/sdk/workspace"
+)
+
+// Connection is a fresh connection to a running session's primary port
+// and what the caller needs to speak to it.
+type Connection struct {
+	Conn     net.Conn
+	Protocol workspace.Protocol
+	// Secrets are the session's per-session secrets, e.g. the VNC password
+	// the core answers the server's authentication with.
+	Secrets map[string]string
+}
+
+// DialPrimary opens a tunnel to the session's primary port through the
+// runtime that owns it, dialing endpoints only inside the runtime's
+// networks. s must come from a scoped read or a checked ticket: it does no
+// access check of its own.
+func (m *Manager) DialPrimary(ctx context.Context, s store.Session) (Connection, error) {
+	tpl := m.templates[s.Template]
+	if tpl == nil {
+		return Connection{}, fmt.Errorf("template %q is no longer configured", s.Template)
+	}
+	ws, err := m.plugins.Workspace(tpl.Workspace)
+	if err != nil {
+		return Connection{}, err
+	}
+	desc, err := ws.Describe(ctx, workspace.DescribeRequest{})
+	if err != nil {
+		return Connection{}, fmt.Errorf("the workspace %q could not describe itself: %w", tpl.Workspace, err)
+	}
+	port := 0
+	for _, p := range desc.Ports {
+		if p.Name == desc.PrimaryPort || (port == 0 && desc.PrimaryPort == "") {
+			port = p.Port
+		}
+	}
+	if port == 0 {
+		return Connection{}, fmt.Errorf("the workspace %q describes no primary port", tpl.Workspace)
+	}
+	rt, err := m.plugins.Runtime(s.Runtime)
+	if err != nil {
+		return Connection{}, err
+	}
+	t, err := rt.OpenTunnel(ctx, runtime.TunnelRequest{SessionID: s.ID.String(), Handle: handleOf(s), Port: port})
+	if err != nil {
+		return Connection{}, fmt.Errorf("open tunnel: %w", err)
+	}
+	secrets, err := m.sealer.Open(s.OrgID, s.UserID, s.SecretsSealed)
+	if err != nil {
+		return Connection{}, err
+	}
+	conn, err := relay.DialTunnel(ctx, t, m.networks(s.Runtime))
+	if err != nil {
+		return Connection{}, err
+	}
+	return Connection{Conn: conn, Protocol: desc.Protocol, Secrets: secrets}, nil
+}
