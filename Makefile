@@ -68,6 +68,12 @@ $(TOOLS)/protoc-gen-go-grpc:
 clean:
 	rm -rf $(BIN)
 
+## images: the session images (atrium/desktop:1) from debootstrap; needs root
+## and a Docker engine (scripts/docker-up.sh); a no-op when they are up to date
+.PHONY: images
+images:
+	bash images/desktop/build.sh
+
 ## bench-relay: the VNC relay side by side with direct TCP and websockify
 ## (Debian's `websockify` package); BENCH_RELAY_FLAGS="-size 67108864" for a quick run
 .PHONY: bench-relay
