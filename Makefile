@@ -32,8 +32,12 @@ build: web
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
-## run: build, then serve Atrium with its embedded default config
+## run: build, make sure a Docker engine answers and the desktop image
+## exists (installing and starting what it can), then serve Atrium with its
+## embedded default config
 run: build
+	@bash scripts/docker-up.sh
+	@$(MAKE) --no-print-directory images
 	$(BIN)/atrium server $(if $(CONFIG),-config $(CONFIG))
 
 ## test: every test of every module, against real services

@@ -15,9 +15,25 @@ import (
 func TestDefaultParses(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	base := t.TempDir()
+	// make build writes each plugin's SHA-256 beside the binary; the
+	// default pins the plugins from those files.
+	for _, p := range []string{"atrium-runtime-docker", "atrium-workspace-vnc"} {
+		if err := os.WriteFile(filepath.Join(base, p+".sha256"), []byte(strings.Repeat("ab", 32)+"  "+p+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg, err := Default(base)
 	if err != nil {
 		t.Fatalf("the embedded default does not parse:\n%v", err)
+	}
+	if len(cfg.Runtimes) != 1 || len(cfg.Workspaces) != 1 || cfg.Template("desktop") == nil {
+		t.Errorf("the default should serve desktops on Docker: runtimes %d, workspaces %d, template desktop %v",
+			len(cfg.Runtimes), len(cfg.Workspaces), cfg.Template("desktop") != nil)
+	}
+	for _, p := range cfg.Plugins {
+		if p.SHA256 != strings.Repeat("ab", 32) {
+			t.Errorf("plugin %s pin %q was not read from its .sha256 file", p.Name, p.SHA256)
+		}
 	}
 	if cfg.Server.Listen != "127.0.0.1:8080" {
 		t.Errorf("default listen = %q, want loopback only", cfg.Server.Listen)
