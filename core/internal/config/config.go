@@ -39,7 +39,8 @@ type Server struct {
 	PublicURL string
 	// StateDir holds the embedded database and other local state, as an
 	// absolute path when the config was loaded from a file. Default:
-	// $XDG_STATE_HOME/atrium, else ~/.local/state/atrium.
+	// $XDG_STATE_HOME/atrium, else /var/lib/atrium for root and
+	// ~/.local/state/atrium for everyone else.
 	StateDir string
 	// AppDomain is a wildcard domain such as "*.apps.example.com" under
 	// which each session's apps get their own origin. Empty means apps are

@@ -163,10 +163,16 @@ func publicURLFor(listen string) string {
 }
 
 // defaultStateDir follows the XDG base directory spec, which ignores
-// relative values of XDG_STATE_HOME.
+// relative values of XDG_STATE_HOME. Root gets /var/lib/atrium, where
+// system daemons keep state: root's home is private (0700), and the
+// embedded PostgreSQL, which runs as the postgres user when the core runs
+// as root, could not reach a state directory inside it.
 func defaultStateDir() (string, error) {
 	if x := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
 		return filepath.Join(x, "atrium"), nil
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/atrium", nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
