@@ -60,6 +60,9 @@ type Options struct {
 // for concurrent use; several Managers (one per core replica) may share one
 // database.
 type Manager struct {
+	// install labels everything runtimes create for this installation's
+	// sessions, so resync never touches another installation's.
+	install   string
 	opts      Options
 	st        *store.Store
 	plugins   Plugins
@@ -103,8 +106,13 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	if err := ensureSchema(ctx, opts.Store.Pool()); err != nil {
 		return nil, err
 	}
+	install, err := opts.Store.InstallationID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	log := opts.Logger.Named("session")
 	m := &Manager{
+		install:   install.String(),
 		opts:      opts,
 		st:        opts.Store,
 		plugins:   opts.Plugins,

@@ -35,14 +35,15 @@ func (m *Manager) resyncAll(ctx context.Context) {
 //     deleted or never heard of is an orphan: it is destroyed, keeping the
 //     home volume.
 //
-// Sessions of other runtimes the same engine may list are left alone.
+// Only this installation's sessions are listed (LabelInstall): another
+// installation's, or a test run's, on the same engine are left alone.
 func (m *Manager) resync(ctx context.Context, name string) error {
 	rt, err := m.plugins.Runtime(name)
 	if err != nil {
 		return err
 	}
 	cctx, cancel := m.callCtx(ctx)
-	list, err := rt.ListSessions(cctx, runtime.ListRequest{})
+	list, err := rt.ListSessions(cctx, runtime.ListRequest{Labels: map[string]string{LabelInstall: m.install}})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("list sessions of runtime %q: %w", name, err)

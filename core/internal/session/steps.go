@@ -20,6 +20,9 @@ const (
 	LabelUser     = "atrium.user"
 	LabelOrg      = "atrium.org"
 	LabelTemplate = "atrium.template"
+	// LabelInstall names the installation (store.InstallationID): several
+	// installations, or test runs, may share one engine.
+	LabelInstall = "atrium.install"
 )
 
 // step does the one piece of work the session's current state asks for.
@@ -149,7 +152,7 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	if err != nil {
 		return m.fail(ctx, s, err.Error())
 	}
-	rs := runtimeSession(s)
+	rs := m.runtimeSession(s)
 	cctx, cancel = m.callCtx(ctx)
 	ls, err := ws.LaunchSpec(cctx, workspace.LaunchSpecRequest{
 		Session: rs, TemplateConfig: tcfg, Image: tpl.Image,
@@ -219,12 +222,12 @@ func (m *Manager) templateConfig(ctx context.Context, tpl *config.Template) (jso
 }
 
 // runtimeSession is how the runtime sees the session, labels included.
-func runtimeSession(s store.Session) runtime.Session {
+func (m *Manager) runtimeSession(s store.Session) runtime.Session {
 	return runtime.Session{
 		ID: s.ID.String(), UserID: s.UserID.String(), OrgID: s.OrgID.String(), Template: s.Template,
 		Labels: map[string]string{
 			LabelSession: s.ID.String(), LabelUser: s.UserID.String(),
-			LabelOrg: s.OrgID.String(), LabelTemplate: s.Template,
+			LabelOrg: s.OrgID.String(), LabelTemplate: s.Template, LabelInstall: m.install,
 		},
 	}
 }
