@@ -5,10 +5,11 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/atrium-hq/atrium/test/harness"
 )
 
 // bins holds the binaries TestMain builds once for every test.
@@ -17,6 +18,10 @@ var bins struct {
 	atrium     string
 	testplugin string
 	pgserver   string
+	// The desktop session plugins, named as `make build` names them so
+	// that harness.DesktopBins finds them beside atrium.
+	runtimeDocker string
+	workspaceVNC  string
 }
 
 func TestMain(m *testing.M) {
@@ -34,16 +39,17 @@ func runMain(m *testing.M) int {
 	bins.atrium = filepath.Join(dir, "atrium")
 	bins.testplugin = filepath.Join(dir, "testplugin")
 	bins.pgserver = filepath.Join(dir, "pgserver")
+	bins.runtimeDocker = filepath.Join(dir, "atrium-runtime-docker")
+	bins.workspaceVNC = filepath.Join(dir, "atrium-workspace-vnc")
 	for out, pkg := range map[string]string{
-		bins.atrium:     "./core/cmd/atrium",
-		bins.testplugin: "./core/internal/pluginhost/testdata/testplugin",
-		bins.pgserver:   "./core/internal/store/storetest/pgserver",
+		bins.atrium:        "./core/cmd/atrium",
+		bins.testplugin:    "./core/internal/pluginhost/testdata/testplugin",
+		bins.pgserver:      "./core/internal/store/storetest/pgserver",
+		bins.runtimeDocker: "./plugins/runtime-docker",
+		bins.workspaceVNC:  "./plugins/workspace-vnc",
 	} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		cmd.Dir = repoRoot()
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+		if err := harness.GoBuild(repoRoot(), out, pkg); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 	}
