@@ -22,7 +22,7 @@ func TestConfigureErrors(t *testing.T) {
 		{"bad duration", `{"stop_timeout": "soon"}`, []string{`stop_timeout "soon"`}},
 		{"bad subnet", `{"subnet": "10.0.0.0"}`, []string{`subnet "10.0.0.0"`}},
 		{"unknown field", `{"hots": "x"}`, []string{"hots"}},
-		{"network on another subnet", `{"network": "` + testNetwork + `", "subnet": "172.29.252.0/24"}`, []string{testNetwork, testSubnet, "config { subnet }"}},
+		{"network on another subnet", `{"network": "` + testNetwork + `", "subnet": "10.213.2.0/24"}`, []string{testNetwork, testSubnet, "config { subnet }"}},
 	}
 	// The last case needs the test network to exist.
 	newRuntime(t, docker.TunnelModeEndpoint)

@@ -30,7 +30,7 @@ var (
 const (
 	echoImage   = "atrium-test/echo:1"
 	testNetwork = "atrium-test"
-	testSubnet  = "172.29.251.0/24"
+	testSubnet  = "10.213.1.0/24"
 	echoPort    = 7000
 	catPort     = 7001
 )

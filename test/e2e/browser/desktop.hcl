@@ -12,8 +12,12 @@ plugin "vnc" {
 
 runtime "docker" {
   plugin = "docker"
+  # A network of its own, apart from the default config's 172.30.0.0/16
+  # and the other tests' networks, so runs on one engine do not collide.
+  networks = ["10.213.0.0/24"]
   config {
     network = "atrium-e2e-browser"
+    subnet  = "10.213.0.0/24"
   }
 }
 
