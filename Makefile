@@ -40,8 +40,9 @@ run: build
 	@$(MAKE) --no-print-directory images
 	$(BIN)/atrium server $(if $(CONFIG),-config $(CONFIG))
 
-## test: every test of every module, against real services
-test:
+## test: every test of every module, against real services (PostgreSQL,
+## the Docker engine, the desktop image, Chromium)
+test: images
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
 	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
 	$(MAKE) test-browser
@@ -83,3 +84,11 @@ images:
 .PHONY: bench-relay
 bench-relay:
 	$(GO) run ./bench/relay $(BENCH_RELAY_FLAGS)
+
+## bench-start: a desktop's time to first pixels through Atrium (API create →
+## relay → first framebuffer update) beside a raw `docker run` of the same
+## image; needs root, Docker and the desktop image (built when missing).
+## BENCH_START_FLAGS="-n 20" for more starts
+.PHONY: bench-start
+bench-start:
+	$(GO) run ./bench/start $(BENCH_START_FLAGS)
