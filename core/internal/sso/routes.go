@@ -49,7 +49,8 @@ type handlers struct {
 }
 
 func (h *handlers) providers(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"providers": h.s.Providers()})
+	// The shape of every list in the API.
+	return c.JSON(fiber.Map{"items": h.s.Providers()})
 }
 
 func (h *handlers) login(c *fiber.Ctx) error {
