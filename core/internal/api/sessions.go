@@ -23,16 +23,19 @@ type Sessions interface {
 	Resume(ctx context.Context, sc store.Scope, id uuid.UUID) (store.Session, error)
 	Delete(ctx context.Context, sc store.Scope, id uuid.UUID, removeHome bool) (store.Session, error)
 	Usable(ctx context.Context, sc store.Scope, orgID uuid.UUID) ([]*config.Template, error)
+	Kind(ctx context.Context, template string) string
 	Watcher() *session.Watcher
 }
 
 // sessionView is a session as the API shows it; handles and secrets stay
 // inside the core.
 type sessionView struct {
-	ID             uuid.UUID  `json:"id"`
-	OrgID          uuid.UUID  `json:"org_id"`
-	UserID         uuid.UUID  `json:"user_id"`
-	Template       string     `json:"template"`
+	ID       uuid.UUID `json:"id"`
+	OrgID    uuid.UUID `json:"org_id"`
+	UserID   uuid.UUID `json:"user_id"`
+	Template string    `json:"template"`
+	// Kind is "vnc" for a desktop, "http" for an app, "" when unknown.
+	Kind           string     `json:"kind"`
 	Runtime        string     `json:"runtime"`
 	State          string     `json:"state"`
 	CPUMillis      int64      `json:"cpu_millis"`
@@ -44,9 +47,10 @@ type sessionView struct {
 	Error          string     `json:"error,omitempty"`
 }
 
-func viewSession(s store.Session) sessionView {
+// viewSession shows s; kind names its workspace's protocol.
+func viewSession(s store.Session, kind string) sessionView {
 	return sessionView{
-		ID: s.ID, OrgID: s.OrgID, UserID: s.UserID, Template: s.Template, Runtime: s.Runtime,
+		ID: s.ID, OrgID: s.OrgID, UserID: s.UserID, Template: s.Template, Kind: kind, Runtime: s.Runtime,
 		State: string(s.State), CPUMillis: s.CPUMillis, MemoryBytes: s.MemoryBytes,
 		CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, LastActivityAt: s.LastActivityAt,
 		StoppedAt: s.StoppedAt, Error: s.Error,
@@ -59,6 +63,7 @@ type templateView struct {
 	DisplayName string  `json:"display_name"`
 	Description string  `json:"description,omitempty"`
 	Workspace   string  `json:"workspace"`
+	Kind        string  `json:"kind"`
 	Runtime     string  `json:"runtime"`
 	CPU         float64 `json:"cpu"`
 	MemoryBytes int64   `json:"memory_bytes"`
@@ -67,9 +72,9 @@ type templateView struct {
 	MaxLifetime string  `json:"max_lifetime,omitempty"`
 }
 
-func viewTemplate(t *config.Template) templateView {
+func viewTemplate(t *config.Template, kind string) templateView {
 	v := templateView{Name: t.Name, DisplayName: t.DisplayName, Description: t.Description,
-		Workspace: t.Workspace, Runtime: t.Runtime, CPU: t.CPU, MemoryBytes: t.Memory, Pids: t.Pids}
+		Workspace: t.Workspace, Kind: kind, Runtime: t.Runtime, CPU: t.CPU, MemoryBytes: t.Memory, Pids: t.Pids}
 	if t.IdleTimeout > 0 {
 		v.IdleTimeout = t.IdleTimeout.String()
 	}
@@ -112,7 +117,8 @@ func (s *Server) listTemplates(c *fiber.Ctx, p *authn.Principal) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(listOf(ts, "", viewTemplate))
+	ctx := c.UserContext()
+	return c.JSON(listOf(ts, "", func(t *config.Template) templateView { return viewTemplate(t, s.deps.Sessions.Kind(ctx, t.Name)) }))
 }
 
 func (s *Server) listSessions(c *fiber.Ctx, p *authn.Principal) error {
@@ -136,7 +142,7 @@ func (s *Server) listSessions(c *fiber.Ctx, p *authn.Principal) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(listOf(items, next, viewSession))
+	return c.JSON(listOf(items, next, s.viewSession(c.UserContext())))
 }
 
 type createSessionBody struct {
@@ -166,7 +172,14 @@ func (s *Server) createSession(c *fiber.Ctx, p *authn.Principal) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(http.StatusAccepted).JSON(viewSession(sess))
+	return c.Status(http.StatusAccepted).JSON(s.viewSession(c.UserContext())(sess))
+}
+
+// viewSession returns the view of sessions with their kinds.
+func (s *Server) viewSession(ctx context.Context) func(store.Session) sessionView {
+	return func(sess store.Session) sessionView {
+		return viewSession(sess, s.deps.Sessions.Kind(ctx, sess.Template))
+	}
 }
 
 func (s *Server) getSession(c *fiber.Ctx, p *authn.Principal) error {
@@ -178,7 +191,7 @@ func (s *Server) getSession(c *fiber.Ctx, p *authn.Principal) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(viewSession(sess))
+	return c.JSON(s.viewSession(c.UserContext())(sess))
 }
 
 // sessionAction runs one of the manager's state changes and answers 202:
@@ -193,7 +206,7 @@ func (s *Server) sessionAction(do func(ctx context.Context, sc store.Scope, id u
 		if err != nil {
 			return err
 		}
-		return c.Status(http.StatusAccepted).JSON(viewSession(sess))
+		return c.Status(http.StatusAccepted).JSON(s.viewSession(c.UserContext())(sess))
 	}
 }
 

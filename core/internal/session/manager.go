@@ -63,6 +63,7 @@ type Manager struct {
 	// install labels everything runtimes create for this installation's
 	// sessions, so resync never touches another installation's.
 	install   string
+	kinds     kinds
 	opts      Options
 	st        *store.Store
 	plugins   Plugins
