@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/atrium-hq/atrium/sdk/plugin"
 	"github.com/atrium-hq/atrium/sdk/runtime"
@@ -107,5 +108,7 @@ func notFound(id string) error {
 
 // isMissing reports whether err says a file does not exist.
 func isMissing(err error) bool {
-	return errors.Is(err, os.ErrNotExist)
+	// A process that exits between opening and reading its /proc entry
+	// makes the read fail with ESRCH rather than ENOENT.
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH)
 }
