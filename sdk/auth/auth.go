@@ -32,6 +32,15 @@ type LogoutURLer interface {
 	Logout(ctx context.Context, req LogoutRequest) (LogoutResponse, error)
 }
 
+// Refresher is implemented by plugins whose provider can be asked again,
+// without the browser, who a logged-in person is (OAuth refresh tokens).
+// The core calls Refresh periodically for each login session the plugin
+// opened and re-applies the identity it returns; an error ends the login
+// session, so return one whenever the provider refuses.
+type Refresher interface {
+	Refresh(ctx context.Context, req RefreshRequest) (RefreshResponse, error)
+}
+
 // BeginLoginRequest starts a login.
 type BeginLoginRequest struct {
 	// RedirectURL is the core's callback URL for this plugin.
@@ -69,7 +78,10 @@ type Identity struct {
 // CompleteLoginResponse returns the proven identity.
 type CompleteLoginResponse struct {
 	Identity Identity
-	// SessionData is opaque to the core and handed back to Logout.
+	// SessionData is opaque to the core and handed back to Logout and
+	// Refresh. The core stores it server-side with the login session and
+	// never shows it to the browser; a plugin that keeps secrets in it
+	// (refresh tokens) should still encrypt them.
 	SessionData []byte
 	// ExpiresAt bounds the login session when set.
 	ExpiresAt time.Time
@@ -84,4 +96,20 @@ type LogoutRequest struct {
 // LogoutResponse says where the browser goes to log out at the provider.
 type LogoutResponse struct {
 	LogoutURL string
+}
+
+// RefreshRequest asks for the current identity of a login session.
+type RefreshRequest struct {
+	// SessionData is what CompleteLogin or the last Refresh returned.
+	SessionData []byte
+}
+
+// RefreshResponse is the identity the provider vouches for now.
+type RefreshResponse struct {
+	Identity Identity
+	// SessionData replaces the stored session data; empty keeps it.
+	SessionData []byte
+	// ExpiresAt bounds the login session when set; it never extends the
+	// session past the core's policy.
+	ExpiresAt time.Time
 }

@@ -22,18 +22,21 @@ func paramsFromProto(p map[string]*authv1.Values) url.Values {
 }
 
 func completeLoginResponseToProto(r CompleteLoginResponse) *authv1.CompleteLoginResponse {
-	id := r.Identity
 	return &authv1.CompleteLoginResponse{
-		Identity: &authv1.Identity{
-			Issuer:        id.Issuer,
-			Subject:       id.Subject,
-			Email:         id.Email,
-			EmailVerified: id.EmailVerified,
-			Name:          id.Name,
-			Username:      id.Username,
-			Groups:        id.Groups,
-		},
+		Identity:          identityToProto(r.Identity),
 		SessionData:       r.SessionData,
 		ExpiresAtUnixNano: wire.UnixNano(r.ExpiresAt),
+	}
+}
+
+func identityToProto(id Identity) *authv1.Identity {
+	return &authv1.Identity{
+		Issuer:        id.Issuer,
+		Subject:       id.Subject,
+		Email:         id.Email,
+		EmailVerified: id.EmailVerified,
+		Name:          id.Name,
+		Username:      id.Username,
+		Groups:        id.Groups,
 	}
 }

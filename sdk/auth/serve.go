@@ -30,6 +30,9 @@ func servePlugin(impl Auth) serve.Plugin {
 	if _, ok := impl.(LogoutURLer); ok {
 		caps = append(caps, protocol.CapLogout)
 	}
+	if _, ok := impl.(Refresher); ok {
+		caps = append(caps, protocol.CapRefresh)
+	}
 	return serve.Plugin{
 		Impl:         impl,
 		Kind:         plugin.KindAuth,

@@ -58,3 +58,22 @@ func (s *server) Logout(ctx context.Context, req *authv1.LogoutRequest) (*authv1
 	}
 	return &authv1.LogoutResponse{LogoutUrl: resp.LogoutURL}, nil
 }
+
+func (s *server) Refresh(ctx context.Context, req *authv1.RefreshRequest) (*authv1.RefreshResponse, error) {
+	if err := s.state.Ready(); err != nil {
+		return nil, err
+	}
+	r, ok := s.impl.(Refresher)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "auth plugin cannot refresh identities")
+	}
+	resp, err := r.Refresh(ctx, RefreshRequest{SessionData: req.GetSessionData()})
+	if err != nil {
+		return nil, wire.ToStatus(err)
+	}
+	return &authv1.RefreshResponse{
+		Identity:          identityToProto(resp.Identity),
+		SessionData:       resp.SessionData,
+		ExpiresAtUnixNano: wire.UnixNano(resp.ExpiresAt),
+	}, nil
+}

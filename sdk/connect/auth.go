@@ -30,17 +30,8 @@ func (a *authClient) CompleteLogin(ctx context.Context, req auth.CompleteLoginRe
 	if err != nil {
 		return auth.CompleteLoginResponse{}, fromStatus(err)
 	}
-	id := resp.GetIdentity()
 	return auth.CompleteLoginResponse{
-		Identity: auth.Identity{
-			Issuer:        id.GetIssuer(),
-			Subject:       id.GetSubject(),
-			Email:         id.GetEmail(),
-			EmailVerified: id.GetEmailVerified(),
-			Name:          id.GetName(),
-			Username:      id.GetUsername(),
-			Groups:        id.GetGroups(),
-		},
+		Identity:    identityFromProto(resp.GetIdentity()),
 		SessionData: resp.GetSessionData(),
 		ExpiresAt:   wire.Time(resp.GetExpiresAtUnixNano()),
 	}, nil
@@ -52,4 +43,28 @@ func (a *authClient) Logout(ctx context.Context, req auth.LogoutRequest) (auth.L
 		return auth.LogoutResponse{}, fromStatus(err)
 	}
 	return auth.LogoutResponse{LogoutURL: resp.GetLogoutUrl()}, nil
+}
+
+func (a *authClient) Refresh(ctx context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error) {
+	resp, err := a.c.Refresh(ctx, &authv1.RefreshRequest{SessionData: req.SessionData})
+	if err != nil {
+		return auth.RefreshResponse{}, fromStatus(err)
+	}
+	return auth.RefreshResponse{
+		Identity:    identityFromProto(resp.GetIdentity()),
+		SessionData: resp.GetSessionData(),
+		ExpiresAt:   wire.Time(resp.GetExpiresAtUnixNano()),
+	}, nil
+}
+
+func identityFromProto(id *authv1.Identity) auth.Identity {
+	return auth.Identity{
+		Issuer:        id.GetIssuer(),
+		Subject:       id.GetSubject(),
+		Email:         id.GetEmail(),
+		EmailVerified: id.GetEmailVerified(),
+		Name:          id.GetName(),
+		Username:      id.GetUsername(),
+		Groups:        id.GetGroups(),
+	}
 }

@@ -70,3 +70,35 @@ func TestAuthLogout(t *testing.T) {
 		t.Errorf("Logout returned %q", resp.LogoutURL)
 	}
 }
+
+func TestAuthRefresh(t *testing.T) {
+	ctx := context.Background()
+	base, a := plugintest.ServeAuth(t, &fakeRefreshAuth{})
+	info, err := base.Info(ctx)
+	if err != nil || !info.Has(connect.CapRefresh) || info.Has(connect.CapLogout) {
+		t.Fatalf("Info: %+v, %v; want refresh and not logout", info, err)
+	}
+	if err := base.Configure(ctx, plugin.ConfigureRequest{}); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	resp, err := a.Refresh(ctx, auth.RefreshRequest{SessionData: []byte("sd")})
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	want := auth.Identity{Issuer: "https://idp.example", Subject: "1234", Groups: []string{"ops"}}
+	if !reflect.DeepEqual(resp.Identity, want) || string(resp.SessionData) != "next-sd" || !resp.ExpiresAt.Equal(time.Unix(1700007200, 0)) {
+		t.Errorf("Refresh returned %+v", resp)
+	}
+	if _, err := a.Refresh(ctx, auth.RefreshRequest{SessionData: []byte("gone")}); err == nil || errors.Is(err, connect.ErrUnsupported) ||
+		err.Error() != "the provider refused the refresh token" {
+		t.Errorf("refused Refresh: %v; want the plugin's error", err)
+	}
+
+	plainBase, plain := plugintest.ServeAuth(t, &fakeAuth{})
+	if err := plainBase.Configure(ctx, plugin.ConfigureRequest{}); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	if _, err := plain.Refresh(ctx, auth.RefreshRequest{}); !errors.Is(err, connect.ErrUnsupported) {
+		t.Errorf("Refresh without Refresher: %v; want ErrUnsupported", err)
+	}
+}

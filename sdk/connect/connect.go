@@ -31,6 +31,7 @@ const (
 	CapEvents         = protocol.CapEvents
 	CapHealth         = protocol.CapHealth
 	CapLogout         = protocol.CapLogout
+	CapRefresh        = protocol.CapRefresh
 )
 
 // ErrUnsupported is returned by client calls the plugin does not implement.
@@ -112,4 +113,7 @@ type Auth interface {
 	CompleteLogin(ctx context.Context, req auth.CompleteLoginRequest) (auth.CompleteLoginResponse, error)
 	// Logout returns ErrUnsupported when the provider offers no logout.
 	Logout(ctx context.Context, req auth.LogoutRequest) (auth.LogoutResponse, error)
+	// Refresh returns ErrUnsupported when the plugin cannot refresh; any
+	// other error means the provider no longer vouches for the person.
+	Refresh(ctx context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error)
 }

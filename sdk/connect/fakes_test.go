@@ -193,3 +193,18 @@ type fakeLogoutAuth struct{ fakeAuth }
 func (fakeLogoutAuth) Logout(_ context.Context, req auth.LogoutRequest) (auth.LogoutResponse, error) {
 	return auth.LogoutResponse{LogoutURL: "https://idp.example/logout?sd=" + string(req.SessionData) + "&to=" + req.PostLogoutRedirectURL}, nil
 }
+
+// fakeRefreshAuth adds refresh to fakeAuth: session data "gone" stands for
+// a person the provider removed.
+type fakeRefreshAuth struct{ fakeAuth }
+
+func (fakeRefreshAuth) Refresh(_ context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error) {
+	if string(req.SessionData) == "gone" {
+		return auth.RefreshResponse{}, errors.New("the provider refused the refresh token")
+	}
+	return auth.RefreshResponse{
+		Identity:    auth.Identity{Issuer: "https://idp.example", Subject: "1234", Groups: []string{"ops"}},
+		SessionData: append([]byte("next-"), req.SessionData...),
+		ExpiresAt:   time.Unix(1700007200, 0),
+	}, nil
+}

@@ -24,6 +24,7 @@ const (
 	CapEvents         = "events"
 	CapHealth         = "health"
 	CapLogout         = "logout"
+	CapRefresh        = "refresh"
 )
 
 // The magic cookie keeps a plugin binary from serving when a person runs it

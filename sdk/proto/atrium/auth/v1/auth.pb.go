@@ -478,6 +478,114 @@ func (x *LogoutResponse) GetLogoutUrl() string {
 	return ""
 }
 
+type RefreshRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// session_data is what CompleteLogin or the last Refresh returned.
+	SessionData   []byte `protobuf:"bytes,1,opt,name=session_data,json=sessionData,proto3" json:"session_data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshRequest) Reset() {
+	*x = RefreshRequest{}
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshRequest) ProtoMessage() {}
+
+func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
+func (*RefreshRequest) Descriptor() ([]byte, []int) {
+	return file_atrium_auth_v1_auth_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RefreshRequest) GetSessionData() []byte {
+	if x != nil {
+		return x.SessionData
+	}
+	return nil
+}
+
+type RefreshResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// identity is who the provider says the person is now (groups included).
+	Identity *Identity `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// session_data replaces the stored session data.
+	SessionData []byte `protobuf:"bytes,2,opt,name=session_data,json=sessionData,proto3" json:"session_data,omitempty"`
+	// expires_at_unix_nano bounds the login session when set.
+	ExpiresAtUnixNano int64 `protobuf:"varint,3,opt,name=expires_at_unix_nano,json=expiresAtUnixNano,proto3" json:"expires_at_unix_nano,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RefreshResponse) Reset() {
+	*x = RefreshResponse{}
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshResponse) ProtoMessage() {}
+
+func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
+func (*RefreshResponse) Descriptor() ([]byte, []int) {
+	return file_atrium_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RefreshResponse) GetIdentity() *Identity {
+	if x != nil {
+		return x.Identity
+	}
+	return nil
+}
+
+func (x *RefreshResponse) GetSessionData() []byte {
+	if x != nil {
+		return x.SessionData
+	}
+	return nil
+}
+
+func (x *RefreshResponse) GetExpiresAtUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresAtUnixNano
+	}
+	return 0
+}
+
 var File_atrium_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_atrium_auth_v1_auth_proto_rawDesc = "" +
@@ -514,12 +622,19 @@ const file_atrium_auth_v1_auth_proto_rawDesc = "" +
 	"\x18post_logout_redirect_url\x18\x02 \x01(\tR\x15postLogoutRedirectUrl\"/\n" +
 	"\x0eLogoutResponse\x12\x1d\n" +
 	"\n" +
-	"logout_url\x18\x01 \x01(\tR\tlogoutUrl2\x89\x02\n" +
+	"logout_url\x18\x01 \x01(\tR\tlogoutUrl\"3\n" +
+	"\x0eRefreshRequest\x12!\n" +
+	"\fsession_data\x18\x01 \x01(\fR\vsessionData\"\x9b\x01\n" +
+	"\x0fRefreshResponse\x124\n" +
+	"\bidentity\x18\x01 \x01(\v2\x18.atrium.auth.v1.IdentityR\bidentity\x12!\n" +
+	"\fsession_data\x18\x02 \x01(\fR\vsessionData\x12/\n" +
+	"\x14expires_at_unix_nano\x18\x03 \x01(\x03R\x11expiresAtUnixNano2\xd5\x02\n" +
 	"\vAuthService\x12S\n" +
 	"\n" +
 	"BeginLogin\x12!.atrium.auth.v1.BeginLoginRequest\x1a\".atrium.auth.v1.BeginLoginResponse\x12\\\n" +
 	"\rCompleteLogin\x12$.atrium.auth.v1.CompleteLoginRequest\x1a%.atrium.auth.v1.CompleteLoginResponse\x12G\n" +
-	"\x06Logout\x12\x1d.atrium.auth.v1.LogoutRequest\x1a\x1e.atrium.auth.v1.LogoutResponseB=Z;github.com/atrium-hq/atrium/sdk/proto/atrium/auth/v1;authv1b\x06proto3"
+	"\x06Logout\x12\x1d.atrium.auth.v1.LogoutRequest\x1a\x1e.atrium.auth.v1.LogoutResponse\x12J\n" +
+	"\aRefresh\x12\x1e.atrium.auth.v1.RefreshRequest\x1a\x1f.atrium.auth.v1.RefreshResponseB=Z;github.com/atrium-hq/atrium/sdk/proto/atrium/auth/v1;authv1b\x06proto3"
 
 var (
 	file_atrium_auth_v1_auth_proto_rawDescOnce sync.Once
@@ -533,7 +648,7 @@ func file_atrium_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_atrium_auth_v1_auth_proto_rawDescData
 }
 
-var file_atrium_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_atrium_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_atrium_auth_v1_auth_proto_goTypes = []any{
 	(*BeginLoginRequest)(nil),     // 0: atrium.auth.v1.BeginLoginRequest
 	(*BeginLoginResponse)(nil),    // 1: atrium.auth.v1.BeginLoginResponse
@@ -543,23 +658,28 @@ var file_atrium_auth_v1_auth_proto_goTypes = []any{
 	(*CompleteLoginResponse)(nil), // 5: atrium.auth.v1.CompleteLoginResponse
 	(*LogoutRequest)(nil),         // 6: atrium.auth.v1.LogoutRequest
 	(*LogoutResponse)(nil),        // 7: atrium.auth.v1.LogoutResponse
-	nil,                           // 8: atrium.auth.v1.CompleteLoginRequest.ParamsEntry
+	(*RefreshRequest)(nil),        // 8: atrium.auth.v1.RefreshRequest
+	(*RefreshResponse)(nil),       // 9: atrium.auth.v1.RefreshResponse
+	nil,                           // 10: atrium.auth.v1.CompleteLoginRequest.ParamsEntry
 }
 var file_atrium_auth_v1_auth_proto_depIdxs = []int32{
-	8, // 0: atrium.auth.v1.CompleteLoginRequest.params:type_name -> atrium.auth.v1.CompleteLoginRequest.ParamsEntry
-	4, // 1: atrium.auth.v1.CompleteLoginResponse.identity:type_name -> atrium.auth.v1.Identity
-	3, // 2: atrium.auth.v1.CompleteLoginRequest.ParamsEntry.value:type_name -> atrium.auth.v1.Values
-	0, // 3: atrium.auth.v1.AuthService.BeginLogin:input_type -> atrium.auth.v1.BeginLoginRequest
-	2, // 4: atrium.auth.v1.AuthService.CompleteLogin:input_type -> atrium.auth.v1.CompleteLoginRequest
-	6, // 5: atrium.auth.v1.AuthService.Logout:input_type -> atrium.auth.v1.LogoutRequest
-	1, // 6: atrium.auth.v1.AuthService.BeginLogin:output_type -> atrium.auth.v1.BeginLoginResponse
-	5, // 7: atrium.auth.v1.AuthService.CompleteLogin:output_type -> atrium.auth.v1.CompleteLoginResponse
-	7, // 8: atrium.auth.v1.AuthService.Logout:output_type -> atrium.auth.v1.LogoutResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	10, // 0: atrium.auth.v1.CompleteLoginRequest.params:type_name -> atrium.auth.v1.CompleteLoginRequest.ParamsEntry
+	4,  // 1: atrium.auth.v1.CompleteLoginResponse.identity:type_name -> atrium.auth.v1.Identity
+	4,  // 2: atrium.auth.v1.RefreshResponse.identity:type_name -> atrium.auth.v1.Identity
+	3,  // 3: atrium.auth.v1.CompleteLoginRequest.ParamsEntry.value:type_name -> atrium.auth.v1.Values
+	0,  // 4: atrium.auth.v1.AuthService.BeginLogin:input_type -> atrium.auth.v1.BeginLoginRequest
+	2,  // 5: atrium.auth.v1.AuthService.CompleteLogin:input_type -> atrium.auth.v1.CompleteLoginRequest
+	6,  // 6: atrium.auth.v1.AuthService.Logout:input_type -> atrium.auth.v1.LogoutRequest
+	8,  // 7: atrium.auth.v1.AuthService.Refresh:input_type -> atrium.auth.v1.RefreshRequest
+	1,  // 8: atrium.auth.v1.AuthService.BeginLogin:output_type -> atrium.auth.v1.BeginLoginResponse
+	5,  // 9: atrium.auth.v1.AuthService.CompleteLogin:output_type -> atrium.auth.v1.CompleteLoginResponse
+	7,  // 10: atrium.auth.v1.AuthService.Logout:output_type -> atrium.auth.v1.LogoutResponse
+	9,  // 11: atrium.auth.v1.AuthService.Refresh:output_type -> atrium.auth.v1.RefreshResponse
+	8,  // [8:12] is the sub-list for method output_type
+	4,  // [4:8] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_atrium_auth_v1_auth_proto_init() }
@@ -573,7 +693,7 @@ func file_atrium_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_auth_v1_auth_proto_rawDesc), len(file_atrium_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
