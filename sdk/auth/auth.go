@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/atrium-hq/atrium/sdk/internal/protocol"
 	"github.com/atrium-hq/atrium/sdk/plugin"
 )
 
@@ -40,6 +41,13 @@ type LogoutURLer interface {
 type Refresher interface {
 	Refresh(ctx context.Context, req RefreshRequest) (RefreshResponse, error)
 }
+
+// ErrNoRefresh is what Refresh returns for a login session it cannot
+// refresh (no refresh token was issued for it). The core then stops
+// refreshing that session and leaves it alone; any other error ends it. It
+// crosses the wire as codes.Unimplemented, so the host sees
+// connect.ErrUnsupported.
+var ErrNoRefresh = protocol.ErrUnsupported
 
 // BeginLoginRequest starts a login.
 type BeginLoginRequest struct {

@@ -3,7 +3,6 @@ package oidcauth
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,13 +20,6 @@ var ErrRefused = errors.New("login refused")
 // refuse builds an ErrRefused error.
 func refuse(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
-}
-
-// sessionData is what CompleteLogin hands the core to keep with the login
-// session and give back to Logout.
-type sessionData struct {
-	// IDToken is sent back to the provider as id_token_hint at logout.
-	IDToken string `json:"id_token"`
 }
 
 // CompleteLogin checks the callback against the state BeginLogin made,
@@ -72,13 +64,13 @@ func (p *Plugin) CompleteLogin(ctx context.Context, req auth.CompleteLoginReques
 	if !ok || raw == "" {
 		return auth.CompleteLoginResponse{}, refuse(`the provider's token response has no ID token; does scopes include "openid"?`)
 	}
-	id, err := p.verifyToken(xctx, cfg, raw, st.Nonce)
+	id, err := p.verifyToken(xctx, cfg, raw, tokenCheck{nonce: st.Nonce})
 	if err != nil {
 		return auth.CompleteLoginResponse{}, err
 	}
-	data, err := json.Marshal(sessionData{IDToken: raw})
+	data, err := encodeSessionData(cfg, id.Subject, raw, tok.RefreshToken)
 	if err != nil {
-		return auth.CompleteLoginResponse{}, fmt.Errorf("complete login: encode session data: %w", err)
+		return auth.CompleteLoginResponse{}, fmt.Errorf("complete login: %w", err)
 	}
 	return auth.CompleteLoginResponse{Identity: id, SessionData: data}, nil
 }

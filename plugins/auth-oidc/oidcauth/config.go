@@ -70,6 +70,9 @@ type Config struct {
 	SigningAlgs []string `json:"signing_algs,omitempty"`
 	// ClockSkew is how far the provider's clock may be off, e.g. "30s".
 	ClockSkew string `json:"clock_skew,omitempty"`
+	// Refresh asks for offline_access and keeps the refresh token, so the
+	// core can re-check the person at the provider while logged in.
+	Refresh bool `json:"refresh,omitempty"`
 }
 
 // settings is a checked Config with defaults applied.
@@ -81,6 +84,7 @@ type settings struct {
 	requireVerified                               bool
 	algs                                          []string
 	skew                                          time.Duration
+	refresh                                       bool
 }
 
 // configSchema describes the config block to the core.
@@ -98,6 +102,7 @@ func configSchema() schema.Object {
 		"require_email_verified": {Type: "bool", Default: true, Description: "Refuse identities whose provider does not assert email_verified = true."},
 		"signing_algs":           {Type: "list(string)", Default: DefaultSigningAlgs, Description: `ID token signature algorithms to accept; "none" is always refused.`},
 		"clock_skew":             {Type: "string", Default: DefaultClockSkew.String(), Description: "How far the provider's clock may be off, as a duration up to 5m."},
+		"refresh":                {Type: "bool", Default: false, Description: `Ask for "offline_access" and keep the refresh token (sealed with a key derived from client_secret), so Atrium re-checks the person at the provider every few minutes: new groups apply, and a person disabled there loses access. The provider must issue refresh tokens to this client.`},
 	}}
 }
 
@@ -119,6 +124,7 @@ func (c Config) settings() (settings, error) {
 		groupsClaim: DefaultGroupsClaim, userClaim: or(c.UsernameClaim, DefaultUsernameClaim),
 		requireVerified: c.RequireEmailVerified == nil || *c.RequireEmailVerified,
 		skew:            DefaultClockSkew,
+		refresh:         c.Refresh,
 	}
 	if c.GroupsClaim != nil {
 		s.groupsClaim = *c.GroupsClaim
@@ -136,6 +142,9 @@ func (c Config) settings() (settings, error) {
 	}
 	if !slices.Contains(s.scopes, "openid") {
 		s.scopes = append([]string{"openid"}, s.scopes...)
+	}
+	if s.refresh && !slices.Contains(s.scopes, offlineAccess) {
+		s.scopes = append(slices.Clip(s.scopes), offlineAccess)
 	}
 
 	for _, d := range c.AllowedEmailDomains {

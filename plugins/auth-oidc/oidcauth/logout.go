@@ -2,7 +2,6 @@ package oidcauth
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 
@@ -30,8 +29,7 @@ func (p *Plugin) Logout(ctx context.Context, req auth.LogoutRequest) (auth.Logou
 	}
 	q := u.Query()
 	q.Set("client_id", cfg.clientID)
-	var sd sessionData
-	if len(req.SessionData) > 0 && json.Unmarshal(req.SessionData, &sd) == nil && sd.IDToken != "" {
+	if sd, err := decodeSessionData(req.SessionData); err == nil && sd.IDToken != "" {
 		q.Set("id_token_hint", sd.IDToken)
 	}
 	if req.PostLogoutRedirectURL != "" {

@@ -3,6 +3,7 @@ package oidcauth_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -330,5 +331,90 @@ func TestHealthNeedsDiscovery(t *testing.T) {
 	}
 	if err := base.Health(ctx(t)); err == nil || !strings.Contains(err.Error(), "discover OpenID provider") {
 		t.Fatalf("health with no provider = %v", err)
+	}
+}
+
+// TestRefresh: with refresh on, a login keeps a sealed refresh token, and
+// Refresh returns the provider's current identity, re-checked like a
+// login's; a refused or revoked token, a changed subject and a domain
+// that is no longer allowed are refusals.
+func TestRefresh(t *testing.T) {
+	e := newEnv(t, func(c map[string]any) { c["refresh"] = true })
+	info, err := e.base.Info(ctx(t))
+	if err != nil || !info.Has(connect.CapRefresh) {
+		t.Fatalf("Info: %+v, %v; want the refresh capability", info, err)
+	}
+	e.op.SetClaims(map[string]any{"sub": "ann", "email": "ann@corp.com", "email_verified": true, "groups": []any{"eng"}})
+	login, err := e.login(t)
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	var sd map[string]any
+	if err := json.Unmarshal(login.SessionData, &sd); err != nil || sd["sealed"] != true || sd["rt"] == "" || sd["sub"] != "ann" {
+		t.Fatalf("session data %s: want a sealed refresh token and the subject", login.SessionData)
+	}
+
+	e.op.SetClaims(map[string]any{"sub": "ann", "email": "ann@corp.com", "email_verified": true, "groups": []any{"eng", "ops"}})
+	r, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData})
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if r.Identity.Subject != "ann" || r.Identity.Issuer != e.op.Issuer || strings.Join(r.Identity.Groups, ",") != "eng,ops" {
+		t.Fatalf("refreshed identity %+v; want ann with eng,ops", r.Identity)
+	}
+	// The provider rotated the token: the old one is spent.
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); err == nil || !strings.Contains(err.Error(), "refused to refresh") {
+		t.Fatalf("refresh with a spent token: %v; want a refusal", err)
+	}
+	next := r.SessionData
+
+	e.op.SetClaims(map[string]any{"sub": "ann", "email": "ann@evilcorp.com", "email_verified": true, "groups": []any{}})
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: next}); err == nil || !strings.Contains(err.Error(), `"evilcorp.com" is not allowed`) {
+		t.Fatalf("refresh into a foreign domain: %v; want the domain check", err)
+	}
+
+	// Each refused refresh above spent its token; log in again for the
+	// remaining cases.
+	e.op.SetClaims(map[string]any{"sub": "ann", "email": "ann@corp.com", "email_verified": true, "groups": []any{}})
+	login, err = e.login(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.op.SetClaims(map[string]any{"sub": "bob", "email": "bob@corp.com", "email_verified": true, "groups": []any{}})
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); err == nil || !strings.Contains(err.Error(), "another subject") {
+		t.Fatalf("refresh naming another subject: %v; want a refusal", err)
+	}
+
+	e.op.SetClaims(map[string]any{"sub": "ann", "email": "ann@corp.com", "email_verified": true, "groups": []any{}})
+	login, err = e.login(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.op.RevokeRefreshTokens()
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("refresh after the provider revoked: %v; want invalid_grant", err)
+	}
+}
+
+// TestRefreshOff: without refresh = true the plugin asks for no
+// offline_access, keeps no refresh token, and Refresh says it cannot.
+func TestRefreshOff(t *testing.T) {
+	e := newEnv(t, nil)
+	b, err := e.auth.BeginLogin(ctx(t), auth.BeginLoginRequest{RedirectURL: redirectURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.AuthURL, "offline_access") {
+		t.Fatalf("auth URL asks for offline_access with refresh off: %s", b.AuthURL)
+	}
+	login, err := e.login(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(login.SessionData), `"rt"`) {
+		t.Fatalf("session data keeps a refresh token with refresh off: %s", login.SessionData)
+	}
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); !errors.Is(err, connect.ErrUnsupported) {
+		t.Fatalf("Refresh with refresh off: %v; want ErrUnsupported", err)
 	}
 }

@@ -52,6 +52,7 @@ type Plugin struct {
 var (
 	_ auth.Auth            = (*Plugin)(nil)
 	_ auth.LogoutURLer     = (*Plugin)(nil)
+	_ auth.Refresher       = (*Plugin)(nil)
 	_ plugin.HealthChecker = (*Plugin)(nil)
 )
 

@@ -17,11 +17,20 @@ type tokenTimes struct {
 	AZP       *string      `json:"azp"`
 }
 
+// tokenCheck is what an ID token must match besides the configuration: at
+// login the browser's nonce; at refresh the subject of the login, since a
+// refreshed token carries no nonce (OpenID Connect Core 12.2).
+type tokenCheck struct {
+	nonce   string
+	subject string
+}
+
 // verifyToken checks a raw ID token: signature with an allowed algorithm
 // and a key of the provider (refetched when rotated), issuer and audience
 // (go-oidc), then expiry, not-before and issued-at within the clock skew,
-// the authorized party and the nonce, and finally the claims.
-func (p *Plugin) verifyToken(ctx context.Context, cfg *settings, raw, nonce string) (auth.Identity, error) {
+// the authorized party, the nonce (login) or subject (refresh), and
+// finally the claims.
+func (p *Plugin) verifyToken(ctx context.Context, cfg *settings, raw string, check tokenCheck) (auth.Identity, error) {
 	p.mu.Lock()
 	v := p.verifier
 	p.mu.Unlock()
@@ -59,7 +68,12 @@ func (p *Plugin) verifyToken(ctx context.Context, cfg *settings, raw, nonce stri
 	if extra.AZP != nil && *extra.AZP != cfg.clientID {
 		return auth.Identity{}, refuse("the ID token's authorized party (azp) %q is not this client", *extra.AZP)
 	}
-	if tok.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
+	switch {
+	case check.subject != "":
+		if tok.Subject != check.subject {
+			return auth.Identity{}, refuse("the refreshed ID token names another subject than the login did")
+		}
+	case check.nonce == "" || tok.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(check.nonce)) != 1:
 		return auth.Identity{}, refuse("the ID token's nonce does not match this browser's login (a replayed or injected token); start the login again")
 	}
 	if tok.Subject == "" || len(tok.Subject) > 255 {

@@ -1,6 +1,7 @@
 // Package oidcfake is a FAKE OpenID provider for tests: discovery, keys,
 // an authorization endpoint that logs the configured user in at once, and a
-// token endpoint that checks PKCE. Real providers (Dex) never mint the
+// token endpoint that checks PKCE and rotates refresh tokens (issued when
+// offline_access is asked for). Real providers (Dex) never mint the
 // broken tokens the negative tests need, such as alg "none", a wrong
 // audience or an expired token, so this fake can be told to. Never use it
 // outside tests.
@@ -18,6 +19,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,18 +44,21 @@ type Provider struct {
 	tamper func(header, claims map[string]any)
 	// endSession is advertised in discovery when set.
 	endSession bool
+	// refresh maps each live refresh token to nothing; a refresh spends
+	// the token and issues a new one (rotation).
+	refresh map[string]bool
 }
 
 // grant is one issued authorization code.
 type grant struct {
-	clientID, redirectURI, nonce, challenge string
+	clientID, redirectURI, nonce, challenge, scope string
 }
 
 // New starts a fake provider for one client, stopped when tb ends. Its
 // user is "fake-user" with a verified e-mail at corp.com and no groups.
 func New(tb testing.TB, clientID, clientSecret string) *Provider {
 	tb.Helper()
-	p := &Provider{ClientID: clientID, ClientSecret: clientSecret, codes: map[string]grant{}}
+	p := &Provider{ClientID: clientID, ClientSecret: clientSecret, codes: map[string]grant{}, refresh: map[string]bool{}}
 	p.RotateKey(tb)
 	p.SetClaims(map[string]any{"sub": "fake-user", "email": "fake@corp.com", "email_verified": true, "name": "Fake User", "groups": []any{}})
 	mux := http.NewServeMux()
@@ -87,6 +93,14 @@ func (p *Provider) AdvertiseEndSession() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.endSession = true
+}
+
+// RevokeRefreshTokens forgets every refresh token issued so far, as a
+// provider does when it disables or removes the user.
+func (p *Provider) RevokeRefreshTokens() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.refresh)
 }
 
 // RotateKey replaces the signing key with a new one under a new key id.
@@ -144,7 +158,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	code := randomString(16)
 	p.mu.Lock()
-	p.codes[code] = grant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"), challenge: q.Get("code_challenge")}
+	p.codes[code] = grant{clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"), nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), scope: q.Get("scope")}
 	p.mu.Unlock()
 	back, err := url.Parse(q.Get("redirect_uri"))
 	if err != nil {
@@ -172,6 +186,10 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
 		return
 	}
+	if r.PostForm.Get("grant_type") == "refresh_token" {
+		p.refreshGrant(w, r.PostForm.Get("refresh_token"))
+		return
+	}
 	p.mu.Lock()
 	g, found := p.codes[r.PostForm.Get("code")]
 	delete(p.codes, r.PostForm.Get("code"))
@@ -186,7 +204,39 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": randomString(16), "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
+	resp := map[string]any{"access_token": randomString(16), "token_type": "Bearer", "expires_in": 300, "id_token": idToken}
+	if slices.Contains(strings.Fields(g.scope), "offline_access") {
+		resp["refresh_token"] = p.newRefreshToken()
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// refreshGrant spends a refresh token for a new ID token (without nonce)
+// and a new refresh token.
+func (p *Provider) refreshGrant(w http.ResponseWriter, token string) {
+	p.mu.Lock()
+	live := p.refresh[token]
+	delete(p.refresh, token)
+	p.mu.Unlock()
+	if !live {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "refresh token is unknown or revoked"})
+		return
+	}
+	idToken, err := p.mint("")
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": randomString(16), "token_type": "Bearer", "expires_in": 300,
+		"id_token": idToken, "refresh_token": p.newRefreshToken()})
+}
+
+func (p *Provider) newRefreshToken() string {
+	t := randomString(24)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refresh[t] = true
+	return t
 }
 
 // mint builds and signs an ID token (or leaves it unsigned when a tamper
@@ -195,7 +245,10 @@ func (p *Provider) mint(nonce string) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
-	claims := map[string]any{"iss": p.Issuer, "aud": p.ClientID, "exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(), "nonce": nonce}
+	claims := map[string]any{"iss": p.Issuer, "aud": p.ClientID, "exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix()}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
 	for k, v := range p.claims {
 		claims[k] = v
 	}
