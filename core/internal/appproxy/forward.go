@@ -1,0 +1,138 @@
+package appproxy
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/fasthttp/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// forward sends the request to s's app with target as its request target
+// and streams the answer back. prefix is the path-mode prefix ("" on an
+// app host). Bodies are streamed both ways: the request body from the
+// client socket into the tunnel, the response from the tunnel to the
+// client, neither ever held whole.
+func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) error {
+	if websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
+		return p.websocket(c, s, target, prefix)
+	}
+	if r := checkFraming(&c.Request().Header); r != nil {
+		c.Context().SetConnectionClose()
+		return refuse(c, *r, nil)
+	}
+	in := c.Request()
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	p.upstreamRequest(c, req, target, prefix)
+
+	var body *idleReader
+	if cl := in.Header.ContentLength(); in.IsBodyStream() && cl != 0 {
+		body = &idleReader{r: in.BodyStream(), conn: c.Context().Conn(), idle: p.opts.StreamIdleTimeout}
+		req.SetBodyStream(body, cl)
+	} else if b := in.Body(); len(b) > 0 {
+		req.SetBodyRaw(b)
+	}
+
+	resp := fasthttp.AcquireResponse()
+	err := p.pools.get(s).Do(req, resp)
+	if body != nil && !body.eof {
+		// The rest of the client's body is still on the socket; the
+		// connection cannot carry another request.
+		c.Context().SetConnectionClose()
+	}
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		switch {
+		case body != nil && body.err != nil:
+			// The client's body broke off or was malformed (bad chunking):
+			// the app saw a truncated request and the client is told.
+			return refuse(c, refuseFraming, nil)
+		case errors.Is(err, errNotHTTP):
+			return refuse(c, refuseNotHTTP, nil)
+		case errors.Is(err, fasthttp.ErrNoFreeConns):
+			return refuse(c, refuseBusy, nil)
+		}
+		p.opts.Logger.Info("app request failed", "session", s.ID, "method", c.Method(), "error", err)
+		return refuse(c, refuseUpstream, nil)
+	}
+
+	out := c.Response()
+	p.copyResponseHeader(&resp.Header, &out.Header, prefix)
+	if in.Header.IsHead() {
+		out.SkipBody = true
+		out.Header.SetContentLength(resp.Header.ContentLength())
+		fasthttp.ReleaseResponse(resp)
+		return nil
+	}
+	if !resp.IsBodyStream() {
+		out.SetBody(resp.Body())
+		fasthttp.ReleaseResponse(resp)
+		return nil
+	}
+	// The server writes the stream after the handler returns, then closes
+	// it with the write's outcome: the upstream connection goes back to
+	// the pool only after a complete body, and is closed otherwise. resp
+	// is deliberately not released: releasing it would close the stream a
+	// second time and hand its connection back twice.
+	size := resp.Header.ContentLength()
+	if size < 0 {
+		size = -1
+	}
+	out.ImmediateHeaderFlush = true
+	out.SetBodyStream(resp.BodyStream(), size)
+	return nil
+}
+
+// upstreamRequest writes the request line and end-to-end headers of the
+// upstream request, and the forwarding headers only the proxy sets.
+func (p *Proxy) upstreamRequest(c *fiber.Ctx, req *fasthttp.Request, target, prefix string) {
+	in := &c.Request().Header
+	req.Header.DisableNormalizing()
+	req.Header.SetMethodBytes(in.Method())
+	req.Header.SetRequestURI(target)
+	host := in.Host()
+	req.Header.SetHostBytes(host)
+	req.UseHostHeader = true
+	endToEndRequest(in, req.Header.AddBytesKV)
+	p.appCookies(in, req.Header.SetCookieBytesKV)
+	if ct := in.ContentType(); len(ct) > 0 {
+		req.Header.SetContentTypeBytes(ct)
+	}
+	req.Header.Set("X-Forwarded-For", c.Context().RemoteIP().String())
+	req.Header.Set("X-Forwarded-Proto", p.o.scheme)
+	req.Header.SetBytesV("X-Forwarded-Host", host)
+	if prefix != "" {
+		req.Header.Set("X-Forwarded-Prefix", prefix)
+	}
+}
+
+// checkFraming refuses requests whose body length is ambiguous, the root
+// of request smuggling: Transfer-Encoding together with Content-Length, a
+// Transfer-Encoding other than chunked, or several Content-Length fields.
+// fasthttp's parser already refuses some of these (see the tests); this
+// covers the rest from the raw header block.
+func checkFraming(h *fasthttp.RequestHeader) *refusal {
+	var cl, te int
+	var teValue string
+	for line := range strings.SplitSeq(string(h.RawHeaders()), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "content-length":
+			cl++
+		case "transfer-encoding":
+			te++
+			teValue = strings.ToLower(strings.TrimSpace(value))
+		}
+	}
+	if cl > 1 || te > 1 || (cl > 0 && te > 0) || (te == 1 && teValue != "chunked") {
+		return &refuseFraming
+	}
+	return nil
+}

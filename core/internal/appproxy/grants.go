@@ -1,0 +1,77 @@
+package appproxy
+
+import (
+	"sync"
+	"time"
+
+	"github.com/atrium-hq/atrium/core/internal/store"
+)
+
+// grantCacheMax bounds the cache; past it, the cache starts over rather
+// than grow with every cookie anyone invents.
+const grantCacheMax = 10000
+
+// grantCache remembers, for a few seconds, that a credential (the hash of
+// an app cookie, or of a core cookie in path mode) opens a session, so a
+// page load of a hundred requests costs one database query, not a hundred.
+// Only successes are cached; the database stays the authority, and the
+// TTL bounds how late a stop or logout is seen on another replica.
+type grantCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]grant
+}
+
+type grant struct {
+	sess    store.Session
+	expires time.Time
+}
+
+func newGrantCache(ttl time.Duration) *grantCache {
+	return &grantCache{ttl: ttl, m: map[string]grant{}}
+}
+
+func grantKey(credHash []byte, sessionID string) string { return string(credHash) + "|" + sessionID }
+
+func (g *grantCache) get(key string, now time.Time) (store.Session, bool) {
+	if g.ttl < 0 {
+		return store.Session{}, false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	e, ok := g.m[key]
+	if !ok || !now.Before(e.expires) {
+		return store.Session{}, false
+	}
+	return e.sess, true
+}
+
+func (g *grantCache) put(key string, s store.Session, now time.Time) {
+	if g.ttl < 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.m) >= grantCacheMax {
+		g.m = map[string]grant{}
+	}
+	g.m[key] = grant{sess: s, expires: now.Add(g.ttl)}
+}
+
+func (g *grantCache) drop(match func(store.Session) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, e := range g.m {
+		if match(e.sess) {
+			delete(g.m, k)
+		}
+	}
+}
+
+func (g *grantCache) dropSession(id string) {
+	g.drop(func(s store.Session) bool { return s.ID.String() == id })
+}
+
+func (g *grantCache) dropUser(id string) {
+	g.drop(func(s store.Session) bool { return s.UserID.String() == id })
+}
