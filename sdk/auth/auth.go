@@ -49,6 +49,14 @@ type Refresher interface {
 // connect.ErrUnsupported.
 var ErrNoRefresh = protocol.ErrUnsupported
 
+// ErrRefreshRefused marks a Refresh the provider refused (the person was
+// disabled or removed, the grant revoked) or whose answer failed the
+// plugin's checks: the provider no longer vouches for the person, and the
+// core ends the login session. Other errors, such as an unreachable
+// provider, leave the session alone until the next try. It crosses the
+// wire as codes.PermissionDenied.
+var ErrRefreshRefused = protocol.ErrRefreshRefused
+
 // BeginLoginRequest starts a login.
 type BeginLoginRequest struct {
 	// RedirectURL is the core's callback URL for this plugin.

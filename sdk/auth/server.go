@@ -69,7 +69,7 @@ func (s *server) Refresh(ctx context.Context, req *authv1.RefreshRequest) (*auth
 	}
 	resp, err := r.Refresh(ctx, RefreshRequest{SessionData: req.GetSessionData()})
 	if err != nil {
-		return nil, wire.ToStatus(err)
+		return nil, wire.ToStatus(err, wire.RefreshRefused)
 	}
 	return &authv1.RefreshResponse{
 		Identity:          identityToProto(resp.Identity),

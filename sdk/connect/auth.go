@@ -48,7 +48,7 @@ func (a *authClient) Logout(ctx context.Context, req auth.LogoutRequest) (auth.L
 func (a *authClient) Refresh(ctx context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error) {
 	resp, err := a.c.Refresh(ctx, &authv1.RefreshRequest{SessionData: req.SessionData})
 	if err != nil {
-		return auth.RefreshResponse{}, fromStatus(err)
+		return auth.RefreshResponse{}, wire.FromStatus(err, wire.RefreshRefused)
 	}
 	return auth.RefreshResponse{
 		Identity:    identityFromProto(resp.GetIdentity()),

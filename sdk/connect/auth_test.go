@@ -89,9 +89,9 @@ func TestAuthRefresh(t *testing.T) {
 	if !reflect.DeepEqual(resp.Identity, want) || string(resp.SessionData) != "next-sd" || !resp.ExpiresAt.Equal(time.Unix(1700007200, 0)) {
 		t.Errorf("Refresh returned %+v", resp)
 	}
-	if _, err := a.Refresh(ctx, auth.RefreshRequest{SessionData: []byte("gone")}); err == nil || errors.Is(err, connect.ErrUnsupported) ||
-		err.Error() != "the provider refused the refresh token" {
-		t.Errorf("refused Refresh: %v; want the plugin's error", err)
+	if _, err := a.Refresh(ctx, auth.RefreshRequest{SessionData: []byte("gone")}); !errors.Is(err, auth.ErrRefreshRefused) ||
+		err.Error() != "refresh refused: the provider refused the refresh token" {
+		t.Errorf("refused Refresh: %v; want the plugin's error, as ErrRefreshRefused", err)
 	}
 
 	plainBase, plain := plugintest.ServeAuth(t, &fakeAuth{})

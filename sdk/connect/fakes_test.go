@@ -200,7 +200,7 @@ type fakeRefreshAuth struct{ fakeAuth }
 
 func (fakeRefreshAuth) Refresh(_ context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error) {
 	if string(req.SessionData) == "gone" {
-		return auth.RefreshResponse{}, errors.New("the provider refused the refresh token")
+		return auth.RefreshResponse{}, fmt.Errorf("%w: the provider refused the refresh token", auth.ErrRefreshRefused)
 	}
 	return auth.RefreshResponse{
 		Identity:    auth.Identity{Issuer: "https://idp.example", Subject: "1234", Groups: []string{"ops"}},

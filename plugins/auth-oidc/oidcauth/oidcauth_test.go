@@ -369,7 +369,7 @@ func TestRefresh(t *testing.T) {
 	next := r.SessionData
 
 	e.op.SetClaims(map[string]any{"sub": "ann", "email": "ann@evilcorp.com", "email_verified": true, "groups": []any{}})
-	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: next}); err == nil || !strings.Contains(err.Error(), `"evilcorp.com" is not allowed`) {
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: next}); !errors.Is(err, auth.ErrRefreshRefused) || !strings.Contains(err.Error(), `"evilcorp.com" is not allowed`) {
 		t.Fatalf("refresh into a foreign domain: %v; want the domain check", err)
 	}
 
@@ -391,8 +391,8 @@ func TestRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.op.RevokeRefreshTokens()
-	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
-		t.Fatalf("refresh after the provider revoked: %v; want invalid_grant", err)
+	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); !errors.Is(err, auth.ErrRefreshRefused) || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Fatalf("refresh after the provider revoked: %v; want ErrRefreshRefused with invalid_grant", err)
 	}
 }
 

@@ -45,3 +45,8 @@ var Handshake = goplugin.HandshakeConfig{
 // ErrUnsupported travels as codes.Unimplemented. Plugins return it for calls
 // they do not implement; the host gets it back from such calls.
 var ErrUnsupported = errors.New("plugin does not support this call")
+
+// ErrRefreshRefused is auth.ErrRefreshRefused: an auth plugin's provider no
+// longer vouches for a logged-in person. It travels as
+// codes.PermissionDenied on the auth service's Refresh.
+var ErrRefreshRefused = errors.New("refresh refused")

@@ -24,6 +24,10 @@ var common = []Sentinel{
 	{Err: protocol.ErrUnsupported, Code: codes.Unimplemented},
 }
 
+// RefreshRefused carries protocol.ErrRefreshRefused on the auth service's
+// Refresh.
+var RefreshRefused = Sentinel{Err: protocol.ErrRefreshRefused, Code: codes.PermissionDenied}
+
 // ToStatus turns a plugin's error into a gRPC status error. The message is
 // err's text; the code is that of the first matching sentinel in extra or
 // the common set, else Unknown. Status errors a plugin got from its own
