@@ -92,3 +92,9 @@ bench-relay:
 .PHONY: bench-start
 bench-start:
 	$(GO) run ./bench/start $(BENCH_START_FLAGS)
+
+## bench-proxy: the app proxy beside direct HTTP to the same small app, one
+## bounded run (rps, p50, p99, ratio); BENCH_PROXY_FLAGS="-requests 5000" for a quick one
+.PHONY: bench-proxy
+bench-proxy:
+	$(GO) run ./bench/proxy $(BENCH_PROXY_FLAGS)

@@ -157,6 +157,9 @@ var crossOrg = map[string]func(w *world) []probe{
 	"POST /api/v1/sessions/:session/connect": func(w *world) []probe {
 		return []probe{{method: "POST", path: w.sessPath() + "/connect", want: 404, noB: true}}
 	},
+	"POST /api/v1/sessions/:session/open": func(w *world) []probe {
+		return []probe{{method: "POST", path: w.sessPath() + "/open", want: 404, noB: true}}
+	},
 }
 
 func (w *world) sessPath() string { return "/api/v1/sessions/" + w.sessB.ID.String() }

@@ -48,6 +48,8 @@ type Deps struct {
 	Tickets relay.Tickets
 	// VNC is the relay's WebSocket handler; it checks its own ticket.
 	VNC fiber.Handler
+	// Apps opens sessions' web apps (the app proxy); nil answers 503.
+	Apps AppOpener
 	// Relays closes a user's live relays at logout.
 	Relays interface{ CloseUser(userID string) int }
 	// Extra mounts routes other packages own (single sign-on) on /api/v1
@@ -146,6 +148,7 @@ func (s *Server) routes() {
 	v1.Post("/sessions/:session/hibernate", s.auth(s.hibernateSession))
 	v1.Post("/sessions/:session/resume", s.auth(s.resumeSession))
 	v1.Post("/sessions/:session/connect", s.auth(s.connectSession))
+	v1.Post("/sessions/:session/open", s.auth(s.openApp))
 	v1.Get("/sessions/:session/vnc", s.vnc)
 	if s.deps.Extra != nil {
 		s.deps.Extra(v1)

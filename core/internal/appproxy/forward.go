@@ -1,8 +1,8 @@
 package appproxy
 
 import (
+	"bytes"
 	"errors"
-	"strings"
 
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
@@ -117,22 +117,36 @@ func (p *Proxy) upstreamRequest(c *fiber.Ctx, req *fasthttp.Request, target, pre
 // covers the rest from the raw header block.
 func checkFraming(h *fasthttp.RequestHeader) *refusal {
 	var cl, te int
-	var teValue string
-	for line := range strings.SplitSeq(string(h.RawHeaders()), "\n") {
-		name, value, ok := strings.Cut(line, ":")
+	chunkedOnly := true
+	raw := h.RawHeaders()
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "content-length":
+		name = bytes.TrimSpace(name)
+		switch {
+		case bytes.EqualFold(name, contentLength):
 			cl++
-		case "transfer-encoding":
+		case bytes.EqualFold(name, transferEncoding):
 			te++
-			teValue = strings.ToLower(strings.TrimSpace(value))
+			chunkedOnly = bytes.EqualFold(bytes.TrimSpace(value), chunked)
 		}
 	}
-	if cl > 1 || te > 1 || (cl > 0 && te > 0) || (te == 1 && teValue != "chunked") {
+	if cl > 1 || te > 1 || (cl > 0 && te > 0) || (te == 1 && !chunkedOnly) {
 		return &refuseFraming
 	}
 	return nil
 }
+
+var (
+	contentLength    = []byte("Content-Length")
+	transferEncoding = []byte("Transfer-Encoding")
+	chunked          = []byte("chunked")
+)
