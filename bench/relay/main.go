@@ -9,8 +9,12 @@
 //	                  SDK) reached over a unix socket, dialing the upstream
 //
 // For each path: the throughput of one stream of -size bytes from the
-// upstream to the client (the framebuffer direction), 64-byte round trips,
-// and the memory each idle stream costs with -idle streams open. CPU per
+// upstream to the client (the framebuffer direction: mibps, x_direct,
+// cpu_s_per_gb), the throughput of -size bytes from the client to the
+// upstream in -up-msg byte messages (the browser's direction: mibps_up,
+// x_direct_up, cpu_s_per_gb_up; a WebSocket client masks every frame, as
+// browsers must, so the relay has to unmask every byte), 64-byte round
+// trips, and the memory each idle stream costs with -idle streams open. CPU per
 // GB counts only the relaying processes (websockify and its per-connection
 // children; relayserver and its plugin child), read from /proc/<pid>/stat
 // before and after the stream. The client and the upstream run in this
@@ -44,6 +48,7 @@ type options struct {
 	idle      int
 	wsfyIdle  int
 	buffer    int
+	upMsg     int
 	paths     map[string]bool
 	verbosity bool
 }
@@ -55,6 +60,7 @@ func run() error {
 	flag.IntVar(&o.idle, "idle", 1000, "idle streams held open to measure memory per stream")
 	flag.IntVar(&o.wsfyIdle, "websockify-idle", 200, "idle streams for websockify: it forks a Python process per stream, a few per second on 2 cores, so 1000 would take minutes; the per-stream figure is what matters")
 	flag.IntVar(&o.buffer, "relay-buffer", 0, "Atrium relay copy buffer in bytes; 0 for its default")
+	flag.IntVar(&o.upMsg, "up-msg", 32<<10, "bytes per client message (one write on the direct path) in the client→upstream stream")
 	paths := flag.String("paths", "direct,websockify,atrium-endpoint,atrium-socket", "comma-separated paths to run; direct always runs, as the reference")
 	flag.BoolVar(&o.verbosity, "v", false, "show websockify's log")
 	flag.Parse()
@@ -64,6 +70,9 @@ func run() error {
 	}
 	if o.size < 1<<20 || o.rtts < 100 || o.idle < 10 {
 		return errors.New("use -size ≥ 1 MiB, -rtt ≥ 100 and -idle ≥ 10")
+	}
+	if o.upMsg < 1 || o.upMsg > clientWriteBuffer {
+		return fmt.Errorf("use 1 ≤ -up-msg ≤ %d, so each message leaves the client as one frame", clientWriteBuffer)
 	}
 	logTo := io.Discard
 	if o.verbosity {
@@ -85,8 +94,8 @@ func run() error {
 	}
 	defer up.close()
 
-	fmt.Printf("# relay benchmark: stream %d MiB upstream→client, %d round trips of 64 B, %d idle streams (websockify %d); loopback, GOMAXPROCS=default, %s\n",
-		o.size>>20, o.rtts, o.idle, o.wsfyIdle, time.Now().UTC().Format(time.RFC3339))
+	fmt.Printf("# relay benchmark: stream %d MiB upstream→client and %d MiB client→upstream in %d B masked messages (_up), %d round trips of 64 B, %d idle streams (websockify %d); loopback, GOMAXPROCS=default, %s\n",
+		o.size>>20, o.size>>20, o.upMsg, o.rtts, o.idle, o.wsfyIdle, time.Now().UTC().Format(time.RFC3339))
 
 	var results []result
 	direct, err := measure("direct", o, up, nil, func() (stream, error) { return dialTCP(up.addr()) })
@@ -140,6 +149,8 @@ type result struct {
 	name        string
 	mibps       float64
 	cpuPerGB    float64 // NaN when no relaying process exists
+	mibpsUp     float64 // client→upstream
+	cpuPerGBUp  float64 // client→upstream; NaN when no relaying process exists
 	p50, p99    time.Duration
 	p999        time.Duration
 	kbPerIdle   float64 // NaN when no relaying process exists
@@ -149,8 +160,9 @@ type result struct {
 }
 
 func (r result) print(direct result) {
-	fmt.Printf("path=%s mibps=%.0f x_direct=%.2f cpu_s_per_gb=%s rtt_p50_us=%.1f rtt_p99_us=%.1f rtt_p999_us=%.1f kb_per_idle_stream=%s idle_streams=%d",
-		r.name, r.mibps, r.mibps/direct.mibps, num(r.cpuPerGB, 2), us(r.p50), us(r.p99), us(r.p999), num(r.kbPerIdle, 1), r.idle)
+	fmt.Printf("path=%s mibps=%.0f x_direct=%.2f cpu_s_per_gb=%s rtt_p50_us=%.1f rtt_p99_us=%.1f rtt_p999_us=%.1f kb_per_idle_stream=%s idle_streams=%d mibps_up=%.0f x_direct_up=%.2f cpu_s_per_gb_up=%s",
+		r.name, r.mibps, r.mibps/direct.mibps, num(r.cpuPerGB, 2), us(r.p50), us(r.p99), us(r.p999), num(r.kbPerIdle, 1), r.idle,
+		r.mibpsUp, r.mibpsUp/direct.mibpsUp, num(r.cpuPerGBUp, 2))
 	if !math.IsNaN(r.allocsPerMB) {
 		fmt.Printf(" allocs_per_mb=%.1f heap_kb_per_idle_stream=%.1f", r.allocsPerMB, r.heapKBIdle)
 	}
@@ -190,10 +202,12 @@ func printGoal(rs []result) {
 		if x.name == "" {
 			continue
 		}
-		fmt.Printf("# goal %s: x_direct %.2f ≥ 0.45 %s; x_websockify %.2f ≥ 3 %s; p50 %.1f µs ≤ websockify %.1f µs %s; %.1f KB/idle stream ≤ 64 %s\n",
+		fmt.Printf("# goal %s: x_direct %.2f ≥ 0.45 %s (up %.2f %s); x_websockify %.2f ≥ 3 %s (up %.2f %s); p50 %.1f µs ≤ websockify %.1f µs %s; %.1f KB/idle stream ≤ 64 %s\n",
 			x.name,
 			x.mibps/d.mibps, check(x.mibps/d.mibps >= 0.45),
+			x.mibpsUp/d.mibpsUp, check(x.mibpsUp/d.mibpsUp >= 0.45),
 			x.mibps/w.mibps, check(x.mibps/w.mibps >= 3),
+			x.mibpsUp/w.mibpsUp, check(x.mibpsUp/w.mibpsUp >= 3),
 			us(x.p50), us(w.p50), check(x.p50 <= w.p50),
 			x.kbPerIdle, check(x.kbPerIdle <= 64))
 	}
@@ -202,9 +216,12 @@ func printGoal(rs []result) {
 // measure runs the three measurements on one path. p is the relaying
 // process (nil for direct).
 func measure(name string, o options, up *upstream, p *peer, open func() (stream, error)) (result, error) {
-	r := result{name: name, cpuPerGB: math.NaN(), kbPerIdle: math.NaN(), allocsPerMB: math.NaN(), heapKBIdle: math.NaN()}
+	r := result{name: name, cpuPerGB: math.NaN(), cpuPerGBUp: math.NaN(), kbPerIdle: math.NaN(), allocsPerMB: math.NaN(), heapKBIdle: math.NaN()}
 	if err := throughput(&r, o, p, open); err != nil {
 		return r, fmt.Errorf("%s: throughput: %w", name, err)
+	}
+	if err := throughputUp(&r, o, p, open); err != nil {
+		return r, fmt.Errorf("%s: client→upstream throughput: %w", name, err)
 	}
 	if err := roundTrips(&r, o, open); err != nil {
 		return r, fmt.Errorf("%s: round trips: %w", name, err)
@@ -261,6 +278,49 @@ func throughput(r *result, o options, p *peer, open func() (stream, error)) erro
 			}
 			r.allocsPerMB = float64(st1["mallocs"]-st0["mallocs"]) / (float64(o.size) / (1 << 20))
 		}
+	}
+	return nil
+}
+
+// throughputUp sends o.size bytes from the client in o.upMsg byte messages
+// and times them until the upstream acknowledges the last byte.
+func throughputUp(r *result, o options, p *peer, open func() (stream, error)) error {
+	s, err := open()
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	msg := make([]byte, o.upMsg)
+	copy(msg, source)
+	var pids []int
+	var cpu0 float64
+	if p != nil {
+		pids = processTree(p.pid())
+		cpu0 = cpuSeconds(pids)
+	}
+	start := time.Now()
+	if err := s.send(command(opSink, o.size)); err != nil {
+		return err
+	}
+	for left := o.size; left > 0; {
+		m := msg[:min(uint64(len(msg)), left)]
+		if err := s.send(m); err != nil {
+			return fmt.Errorf("after %d of %d bytes: %w", o.size-left, o.size, err)
+		}
+		left -= uint64(len(m))
+	}
+	var ack [1]byte
+	if _, err := io.ReadFull(s, ack[:]); err != nil {
+		return fmt.Errorf("wait for the upstream's ack: %w", err)
+	}
+	if ack[0] != sinkAck {
+		return fmt.Errorf("upstream answered %q, want %q", ack[0], sinkAck)
+	}
+	elapsed := time.Since(start)
+	r.mibpsUp = float64(o.size) / (1 << 20) / elapsed.Seconds()
+	if p != nil {
+		cpu := cpuSeconds(processTree(p.pid())) - cpu0
+		r.cpuPerGBUp = cpu / (float64(o.size) / 1e9)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -14,7 +15,8 @@ import (
 // whose binary messages are read as one byte stream.
 type stream interface {
 	io.Reader
-	// send writes p as one write (TCP) or one binary message (WebSocket).
+	// send writes p as one write (TCP) or one binary message (WebSocket),
+	// which the WebSocket client masks, as browsers must.
 	send(p []byte) error
 	close()
 }
@@ -65,13 +67,25 @@ func (s *wsStream) close() {
 	_ = s.ws.Close()
 }
 
-// dialWS opens a browser-like WebSocket: Origin set, "binary" offered.
+// clientWriteBuffer is the client's WebSocket write buffer. A browser sends
+// every message as one masked frame whatever its size; the library's client
+// splits a message into frames of this size, so it is as large as the
+// largest message the benchmark sends (-up-msg is capped to it).
+const clientWriteBuffer = 64 << 10
+
+// clientWritePool lends the write buffer only while a message is written,
+// so the idle streams do not each hold one in this process.
+var clientWritePool sync.Pool
+
+// dialWS opens a browser-like WebSocket: Origin set, "binary" offered, and
+// every message sent as one masked frame.
 func dialWS(url, origin string) (*wsStream, error) {
 	d := websocket.Dialer{
 		HandshakeTimeout: 10 * time.Second,
 		Subprotocols:     []string{"binary"},
 		ReadBufferSize:   64 << 10,
-		WriteBufferSize:  4 << 10,
+		WriteBufferSize:  clientWriteBuffer,
+		WriteBufferPool:  &clientWritePool,
 	}
 	h := http.Header{}
 	h.Set("Origin", origin)

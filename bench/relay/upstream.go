@@ -17,7 +17,14 @@ const (
 	opEcho = 'E'
 	// opIdle: count the connection as idle and wait for the hang-up.
 	opIdle = 'I'
+	// opSink: read n bytes, answer with one byte (sinkAck), then wait for
+	// the hang-up. The client times an upload from its first byte to the
+	// ack, so the figure covers every byte reaching the upstream.
+	opSink = 'K'
 )
+
+// sinkAck is the byte opSink answers once all n bytes have arrived.
+const sinkAck = 'k'
 
 // commandSize is the length of a command.
 const commandSize = 9
@@ -114,6 +121,19 @@ func (u *upstream) serve(c net.Conn) {
 				return
 			}
 		}
+	case opSink:
+		buf := make([]byte, 256<<10)
+		for n > 0 {
+			r, err := c.Read(buf[:min(uint64(len(buf)), n)])
+			n -= uint64(r)
+			if err != nil {
+				return
+			}
+		}
+		if _, err := c.Write([]byte{sinkAck}); err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, c)
 	case opIdle:
 		u.idle.Add(1)
 		defer u.idle.Add(-1)

@@ -23,7 +23,7 @@ type rawClient struct {
 	header [10]byte
 }
 
-func newRawClient(t *testing.T, e *env, size int) *rawClient {
+func newRawClient(t testing.TB, e *env, size int) *rawClient {
 	ws := e.open(t, "u1", "s1")
 	rc := &rawClient{c: ws.NetConn()}
 	// A masked binary frame with a zero masking key: valid, and the payload
@@ -37,6 +37,20 @@ func newRawClient(t *testing.T, e *env, size int) *rawClient {
 	rc.frame = append(rc.frame, 0, 0, 0, 0)
 	rc.frame = append(rc.frame, make([]byte, size)...)
 	return rc
+}
+
+// setMask gives the client's frame a real masking key, as a browser's has,
+// so the relay's unmasking does the work it does in production.
+func (rc *rawClient) setMask(key [4]byte) {
+	at := 2
+	if rc.frame[1]&0x7f == 126 {
+		at = 4
+	}
+	copy(rc.frame[at:at+4], key[:])
+	payload := rc.frame[at+4:]
+	for i := range payload {
+		payload[i] = key[i&3] // a zero payload, masked
+	}
 }
 
 // send writes one binary message of the client's size.

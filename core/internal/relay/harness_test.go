@@ -33,7 +33,7 @@ type upstream struct {
 	wg    sync.WaitGroup
 }
 
-func startUpstream(t *testing.T, serve func(net.Conn)) *upstream {
+func startUpstream(t testing.TB, serve func(net.Conn)) *upstream {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,7 +69,7 @@ func startUpstream(t *testing.T, serve func(net.Conn)) *upstream {
 }
 
 // next returns the next connection the upstream accepted.
-func (u *upstream) next(t *testing.T) net.Conn {
+func (u *upstream) next(t testing.TB) net.Conn {
 	t.Helper()
 	select {
 	case c := <-u.conns:
@@ -129,7 +129,7 @@ func (c *clock) advance(d time.Duration) {
 	c.offset += d
 }
 
-func newEnv(t *testing.T, serve func(net.Conn), opts relay.Options) *env {
+func newEnv(t testing.TB, serve func(net.Conn), opts relay.Options) *env {
 	t.Helper()
 	e := &env{
 		tickets:  relaytest.NewMemoryTickets(),
@@ -185,7 +185,7 @@ func newEnv(t *testing.T, serve func(net.Conn), opts relay.Options) *env {
 }
 
 // ticket issues a ticket for user and session at the current instance.
-func (e *env) ticket(t *testing.T, user, session string) string {
+func (e *env) ticket(t testing.TB, user, session string) string {
 	t.Helper()
 	e.mu.Lock()
 	inst := e.instance
@@ -212,7 +212,7 @@ func (e *env) dial(session, ticket, origin string, protocols []string) (*websock
 }
 
 // open dials a relay that must succeed.
-func (e *env) open(t *testing.T, user, session string) *websocket.Conn {
+func (e *env) open(t testing.TB, user, session string) *websocket.Conn {
 	t.Helper()
 	ws, resp, err := e.dial(session, e.ticket(t, user, session), testOrigin, []string{"binary"})
 	if err != nil {
