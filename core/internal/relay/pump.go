@@ -56,9 +56,14 @@ func (r *Relay) pumpUp() error {
 
 // copyMessage writes one browser message to the session through buf. It
 // does not use io.Copy, whose ReadFrom path allocates a buffer per call.
+//
+// It fills buf before writing: the library hands a frame over in pieces
+// (what its small read buffer already holds, then the rest read straight
+// from the socket), and writing each piece would cost one upstream write
+// syscall per piece. A message that fits buf goes upstream in one write.
 func (r *Relay) copyMessage(buf []byte, msg io.Reader) error {
 	for {
-		n, err := msg.Read(buf)
+		n, err := fill(buf, msg)
 		if n > 0 {
 			if _, werr := r.up.Write(buf[:n]); werr != nil {
 				return &upstreamError{werr}
@@ -72,6 +77,21 @@ func (r *Relay) copyMessage(buf []byte, msg io.Reader) error {
 			return &clientError{err}
 		}
 	}
+}
+
+// fill reads msg into buf until buf is full or msg returns an error (io.EOF
+// at the message's end). Unlike io.ReadFull it reports io.EOF even after a
+// partial fill, so the caller knows the message is over.
+func fill(buf []byte, msg io.Reader) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := msg.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // pumpDown copies session bytes to the browser, one binary message per
