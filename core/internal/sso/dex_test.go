@@ -3,185 +3,23 @@
 package sso_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"html"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/atrium-hq/atrium/core/internal/sso"
+	"github.com/atrium-hq/atrium/test/dex"
 )
-
-// dexBinary builds Dex once (scripts/dex.sh caches it outside the
-// repository) and returns its path.
-func dexBinary(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(repoRoot(), "scripts", "dex.sh"))
-	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("build Dex with scripts/dex.sh: %v", err)
-	}
-	return strings.TrimSpace(out.String())
-}
-
-// dexUser is a static Dex password user.
-type dexUser struct {
-	email, username, userID string
-	groups                  []string
-}
-
-const dexPassword = "correct horse battery staple"
-
-// dex is a real Dex OpenID provider on loopback.
-type dex struct {
-	t        *testing.T
-	bin, dir string
-	port     int
-	issuer   string
-	callback string
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	log      *os.File
-}
-
-func newDex(t *testing.T, callback string) *dex {
-	t.Helper()
-	d := &dex{t: t, bin: dexBinary(t), dir: t.TempDir(), port: freePort(t), callback: callback}
-	d.issuer = fmt.Sprintf("http://127.0.0.1:%d/dex", d.port)
-	t.Cleanup(d.stop)
-	return d
-}
-
-// start writes a config with users and starts Dex, waiting until its
-// discovery document answers. Memory storage: each start has fresh
-// signing keys, which the plugin must pick up (key rotation).
-func (d *dex) start(users ...dexUser) {
-	d.t.Helper()
-	hash, err := bcrypt.GenerateFromPassword([]byte(dexPassword), 10)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	var static []map[string]any
-	for _, u := range users {
-		static = append(static, map[string]any{
-			"email": u.email, "username": u.username, "preferredUsername": u.username, "userID": u.userID,
-			"hash": string(hash), "groups": u.groups,
-		})
-	}
-	cfg := map[string]any{
-		"issuer":           d.issuer,
-		"storage":          map[string]any{"type": "memory"},
-		"web":              map[string]any{"http": fmt.Sprintf("127.0.0.1:%d", d.port)},
-		"oauth2":           map[string]any{"skipApprovalScreen": true, "responseTypes": []string{"code"}},
-		"enablePasswordDB": true,
-		"staticPasswords":  static,
-		"staticClients": []map[string]any{{
-			"id": "atrium", "secret": "dex-secret", "name": "Atrium", "redirectURIs": []string{d.callback},
-		}},
-		"logger": map[string]any{"level": "warn"},
-	}
-	raw, _ := json.Marshal(cfg) // YAML is a superset of JSON
-	path := filepath.Join(d.dir, "config.yaml")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		d.t.Fatal(err)
-	}
-	if d.log, err = os.OpenFile(filepath.Join(d.dir, "dex.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-		d.t.Fatal(err)
-	}
-	d.cmd = exec.Command(d.bin, "serve", path)
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		d.t.Fatalf("start Dex: %v", err)
-	}
-	d.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(d.cmd, d.exited)
-
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		resp, err := http.Get(d.issuer + "/.well-known/openid-configuration")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-d.exited:
-			d.t.Fatalf("Dex exited at start; its log:\n%s", d.logText())
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("Dex did not answer within 30s; its log:\n%s", d.logText())
-		}
-	}
-}
-
-// stop ends Dex and waits for it.
-func (d *dex) stop() {
-	if d.cmd == nil {
-		return
-	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(10 * time.Second):
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-	}
-	d.cmd = nil
-	_ = d.log.Close()
-	if d.t.Failed() {
-		d.t.Logf("Dex log:\n%s", d.logText())
-	}
-}
-
-func (d *dex) logText() string {
-	b, _ := os.ReadFile(filepath.Join(d.dir, "dex.log"))
-	return string(b)
-}
-
-var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 
 // dexLogin runs the browser's whole login: Atrium's login route, Dex's
 // redirects, Dex's password form, and the callback, until the browser is
 // back in Atrium. It returns the last answer.
 func dexLogin(t *testing.T, w *world, b *browser, email, next string) (int, string, string) {
 	t.Helper()
-	resp, err := b.Get(w.loginURL(next))
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := formAction.FindSubmatch(page)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("expected Dex's login form, got %d at %s:\n%s", resp.StatusCode, resp.Request.URL, page)
-	}
-	action, err := resp.Request.URL.Parse(html.UnescapeString(string(m[1])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err = b.PostForm(action.String(), url.Values{"login": {email}, "password": {dexPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := dex.Login(t, b.Client, w.loginURL(next), email)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header.Get("Location"), string(body)
@@ -193,12 +31,12 @@ func dexLogin(t *testing.T, w *world, b *browser, email, next string) (int, stri
 func TestDexEndToEnd(t *testing.T) {
 	l := listen(t)
 	callback := "http://" + l.Addr().String() + "/api/v1/auth/" + authName + "/callback"
-	d := newDex(t, callback)
-	ann := dexUser{email: "ann@corp.com", username: "ann", userID: "5d0c6a4e-31c7-4a46-b0b9-3ec4b7a0c1a1", groups: []string{"eng"}}
-	mallory := dexUser{email: "mallory@evilcorp.com", username: "mallory", userID: "f2b1a3c4-0000-4000-8000-000000000001", groups: []string{"eng-leads"}}
-	d.start(ann, mallory)
+	d := dex.New(t, dex.Options{Callback: callback})
+	ann := dex.User{Email: "ann@corp.com", Username: "ann", UserID: "5d0c6a4e-31c7-4a46-b0b9-3ec4b7a0c1a1", Groups: []string{"eng"}}
+	mallory := dex.User{Email: "mallory@evilcorp.com", Username: "mallory", UserID: "f2b1a3c4-0000-4000-8000-000000000001", Groups: []string{"eng-leads"}}
+	d.Start(ann, mallory)
 
-	w := newWorld(t, l, "dex-secret", `
+	w := newWorld(t, l, dex.ClientSecret, `
   allow_signup = true
   map_group "eng" {
     org  = "engineering"
@@ -213,7 +51,7 @@ func TestDexEndToEnd(t *testing.T) {
     role = "member"
   }
   config {
-    issuer                = "`+d.issuer+`"
+    issuer                = "`+d.Issuer+`"
     client_id             = "atrium"
     client_secret         = env("`+secretEnv+`")
     allowed_email_domains = ["corp.com"]
@@ -225,14 +63,14 @@ func TestDexEndToEnd(t *testing.T) {
 	}
 
 	// Dex vouches for mallory, but evilcorp.com is not corp.com.
-	status, _, body := dexLogin(t, w, w.browser(), mallory.email, "/")
+	status, _, body := dexLogin(t, w, w.browser(), mallory.Email, "/")
 	refused(t, w, status, body, `domain \"evilcorp.com\" is not allowed`, http.StatusUnauthorized)
 	w.nothingCreated(`domain "evilcorp.com" is not allowed`)
 
 	login := func(next string) string {
 		t.Helper()
 		b := w.browser()
-		status, loc, body := dexLogin(t, w, b, ann.email, next)
+		status, loc, body := dexLogin(t, w, b, ann.Email, next)
 		if status != http.StatusFound || loc != next {
 			t.Fatalf("login through Dex ended with %d Location %q: %s", status, loc, body)
 		}
@@ -250,14 +88,14 @@ func TestDexEndToEnd(t *testing.T) {
 	if got := w.roles(user); got != "engineering=member" {
 		t.Fatalf("roles after the first login = %q, want engineering=member", got)
 	}
-	if n := w.count(`SELECT count(*) FROM identities WHERE user_id = $1 AND issuer = $2`, user, d.issuer); n != 1 {
+	if n := w.count(`SELECT count(*) FROM identities WHERE user_id = $1 AND issuer = $2`, user, d.Issuer); n != 1 {
 		t.Fatal("identity not recorded under Dex's issuer")
 	}
 
 	// Ann is promoted and joins ops at Dex; Dex restarts with new keys.
-	d.stop()
-	ann.groups = []string{"eng-leads", "ops"}
-	d.start(ann, mallory)
+	d.Stop()
+	ann.Groups = []string{"eng-leads", "ops"}
+	d.Start(ann, mallory)
 	if again := login("/"); again != user {
 		t.Fatalf("second login is user %s, want %s", again, user)
 	}
@@ -266,14 +104,110 @@ func TestDexEndToEnd(t *testing.T) {
 	}
 
 	// Ann leaves engineering at Dex: the mapped role goes.
-	d.stop()
-	ann.groups = []string{"ops"}
-	d.start(ann, mallory)
+	d.Stop()
+	ann.Groups = []string{"ops"}
+	d.Start(ann, mallory)
 	login("/")
 	if got := w.roles(user); got != "operations=member" {
 		t.Fatalf("roles after leaving eng = %q, want operations=member", got)
 	}
 	if n := w.count(`SELECT count(*) FROM users`); n != 1 {
 		t.Fatalf("%d users after three logins of one person", n)
+	}
+}
+
+// TestDexRefresh: with refresh = true, the refresh job asks Dex again who a
+// logged-in person is: new groups at Dex change the mapped roles without a
+// new login, and a person whose grants Dex revoked loses the session at once,
+// audited as auth.refresh_failed. Dex keeps its state (keys, refresh
+// tokens) across restarts here, as a real provider does.
+func TestDexRefresh(t *testing.T) {
+	l := listen(t)
+	callback := "http://" + l.Addr().String() + "/api/v1/auth/" + authName + "/callback"
+	d := dex.New(t, dex.Options{Callback: callback, Persist: true})
+	ann := dex.User{Email: "ann@corp.com", Username: "ann", UserID: "5d0c6a4e-31c7-4a46-b0b9-3ec4b7a0c1a1", Groups: []string{"eng"}}
+	d.Start(ann)
+	w := newWorld(t, l, dex.ClientSecret, `
+  allow_signup = true
+  map_group "eng" {
+    org  = "engineering"
+    role = "member"
+  }
+  map_group "ops" {
+    org  = "operations"
+    role = "member"
+  }
+  config {
+    issuer        = "`+d.Issuer+`"
+    client_id     = "atrium"
+    client_secret = env("`+secretEnv+`")
+    refresh       = true
+  }`)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, slug := range []string{"engineering", "operations"} {
+		if _, err := w.db.CreateOrg(ctx, slug, slug); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := w.browser()
+	if status, loc, body := dexLogin(t, w, b, ann.Email, "/"); status != http.StatusFound || loc != "/" {
+		t.Fatalf("login through Dex ended with %d Location %q: %s", status, loc, body)
+	}
+	var user, session string
+	var data []byte
+	if err := w.db.Pool().QueryRow(ctx, `SELECT user_id::text, id::text, plugin_session_data FROM login_sessions`).Scan(&user, &session, &data); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"sealed":true`) {
+		t.Fatalf("the login session keeps no sealed refresh token: %s", data)
+	}
+	due := sso.RefreshOptions{After: time.Nanosecond}
+
+	// Not due yet: nothing happens.
+	if res, err := w.svc.RefreshDue(ctx, sso.RefreshOptions{After: time.Hour}); err != nil || res != (sso.RefreshResult{}) {
+		t.Fatalf("refresh of a fresh session: %+v, %v; want nothing done", res, err)
+	}
+
+	// Ann moves from eng to ops at Dex.
+	d.Stop()
+	ann.Groups = []string{"ops"}
+	d.Start(ann)
+	res, err := w.svc.RefreshDue(ctx, due)
+	if err != nil || res.Refreshed != 1 {
+		t.Fatalf("refresh: %+v, %v; want one session refreshed", res, err)
+	}
+	if got := w.roles(user); got != "operations=member" {
+		t.Fatalf("roles after refresh = %q, want operations=member", got)
+	}
+	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'membership.delete' AND details->>'auth' = $1`, authName); n != 1 {
+		t.Fatalf("%d membership.delete audit rows after refresh, want 1", n)
+	}
+	var after []byte
+	if err := w.db.Pool().QueryRow(ctx, `SELECT plugin_session_data FROM login_sessions WHERE id = $1`, session).Scan(&after); err != nil || string(after) == string(data) {
+		t.Fatalf("the refreshed session data was not stored (%v)", err)
+	}
+
+	// Ann is removed at Dex and her grants revoked: the next refresh
+	// ends her session. (Dex v2.45.1 on SQLite does not answer a refresh
+	// whose static user was removed but whose grant it still holds; the
+	// core takes such silence as an outage and keeps trying, so the
+	// grant is revoked here as a provider's admin would.)
+	d.Stop()
+	d.Forget()
+	d.Start()
+	res, err = w.svc.RefreshDue(ctx, due)
+	if err != nil || res.Revoked != 1 {
+		t.Fatalf("refresh after removal: %+v, %v; want the session revoked", res, err)
+	}
+	if n := w.count(`SELECT count(*) FROM login_sessions WHERE id = $1 AND revoked_at IS NOT NULL`, session); n != 1 {
+		t.Fatal("the session of a person removed at Dex is still live")
+	}
+	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'auth.refresh_failed' AND target_id = $1`, session); n != 1 {
+		t.Fatal("no auth.refresh_failed audit row for the ended session")
+	}
+	// A revoked session is not claimed again.
+	if res, err := w.svc.RefreshDue(ctx, due); err != nil || res != (sso.RefreshResult{}) {
+		t.Fatalf("refresh after revocation: %+v, %v; want nothing", res, err)
 	}
 }

@@ -124,7 +124,7 @@ func newWorld(t *testing.T, listener net.Listener, secret, authBody string) *wor
 
 	w := &world{t: t, db: storetest.Open(t), base: "http://" + listener.Addr().String()}
 	w.svc, err = sso.New(sso.Options{
-		Store: w.db, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), PublicURL: w.base,
+		Store: w.db, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), Capable: sso.HostCapable(host), PublicURL: w.base,
 		Sessions: storeSessions{}, Logger: log,
 	})
 	if err != nil {

@@ -18,3 +18,12 @@ func HostPlugins(h *pluginhost.Host) PluginLookup {
 		return inst.Auth()
 	}
 }
+
+// HostCapable reports the capabilities auth plugins in a plugin host
+// reported at their last start.
+func HostCapable(h *pluginhost.Host) CapabilityLookup {
+	return func(authName, capability string) bool {
+		inst := h.Get("auth." + authName)
+		return inst != nil && inst.Info().Has(capability)
+	}
+}

@@ -43,6 +43,10 @@ const pluginCallTimeout = 30 * time.Second
 // PluginLookup returns the running auth plugin of an auth block.
 type PluginLookup func(authName string) (connect.Auth, error)
 
+// CapabilityLookup reports whether an auth block's plugin reported a
+// capability (connect.CapLogout, connect.CapRefresh); see HostCapable.
+type CapabilityLookup func(authName, capability string) bool
+
 // Options configure a Service.
 type Options struct {
 	Store *store.Store
@@ -50,6 +54,9 @@ type Options struct {
 	Auths []*config.Auth
 	// Plugins finds each block's plugin; see HostPlugins.
 	Plugins PluginLookup
+	// Capable says which plugins can log out at their provider and
+	// refresh; nil: none can.
+	Capable CapabilityLookup
 	// PublicURL is the origin browsers reach the core at, without a
 	// trailing slash; callback URLs are built from it.
 	PublicURL string
@@ -78,6 +85,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Capable == nil {
+		o.Capable = func(string, string) bool { return false }
 	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
 	s := &Service{opts: o, auths: map[string]*config.Auth{}, log: o.Logger.Named("sso")}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -84,4 +85,57 @@ func (q *Queries) SetMappedPlatformAdmin(ctx context.Context, userID uuid.UUID, 
 		return false, classify(err, fmt.Sprintf("set platform admin (%s)", source))
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// RefreshClaim is a login session claimed for a refresh through its auth
+// plugin.
+type RefreshClaim struct {
+	ID                uuid.UUID `db:"id"`
+	UserID            uuid.UUID `db:"user_id"`
+	AuthPlugin        string    `db:"auth_plugin"`
+	PluginSessionData []byte    `db:"plugin_session_data"`
+}
+
+// ClaimLoginSessionsForRefresh claims up to limit live, refreshable login
+// sessions opened through one of authNames and not refreshed (or opened)
+// since before, oldest first, by setting their refreshed_at to now. The
+// claim is atomic and skips rows another replica holds, so each session is
+// refreshed by one core at a time: a refresh token spent twice would be
+// refused.
+func (q *Queries) ClaimLoginSessionsForRefresh(ctx context.Context, authNames []string, before time.Time, limit int) ([]RefreshClaim, error) {
+	rows, _ := q.db.Query(ctx, `UPDATE login_sessions s SET refreshed_at = now()
+		WHERE s.id IN (
+			SELECT id FROM login_sessions
+			WHERE auth_plugin = ANY($1) AND refreshable AND revoked_at IS NULL AND expires_at > now()
+				AND coalesce(refreshed_at, created_at) < $2
+			ORDER BY coalesce(refreshed_at, created_at) LIMIT $3
+			FOR UPDATE SKIP LOCKED)
+		RETURNING s.id, s.user_id, s.auth_plugin, s.plugin_session_data`, authNames, before, limit)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByName[RefreshClaim])
+	return out, classify(err, "claim login sessions for refresh")
+}
+
+// StoreLoginSessionRefresh keeps a refresh's new plugin data (when not
+// empty) and, when expiresAt is set and earlier, ends the session then. A
+// session revoked meanwhile is ErrNotFound.
+func (q *Queries) StoreLoginSessionRefresh(ctx context.Context, id uuid.UUID, data []byte, expiresAt time.Time) error {
+	var exp *time.Time
+	if !expiresAt.IsZero() {
+		exp = &expiresAt
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE login_sessions SET
+			plugin_session_data = CASE WHEN length($2::bytea) > 0 THEN $2::bytea ELSE plugin_session_data END,
+			expires_at = least(expires_at, coalesce($3, expires_at))
+		WHERE id = $1 AND revoked_at IS NULL`, id, data, exp)
+	if err != nil {
+		return classify(err, "store login session refresh")
+	}
+	return notFoundIfNone(tag.RowsAffected(), "store login session refresh")
+}
+
+// StopRefreshingLoginSession marks a login session its plugin cannot
+// refresh, so it is not claimed again.
+func (q *Queries) StopRefreshingLoginSession(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, `UPDATE login_sessions SET refreshable = false WHERE id = $1`, id)
+	return classify(err, "stop refreshing login session")
 }
