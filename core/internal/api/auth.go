@@ -49,7 +49,17 @@ func (s *Server) login(c *fiber.Ctx) error {
 	return c.JSON(loginView{User: viewUser(res.User), CSRFToken: res.CSRFToken, ExpiresAt: res.Session.ExpiresAt})
 }
 
-// logout revokes the login session server-side and clears the cookie.
+// logoutView answers a logout whose provider wants the browser too.
+type logoutView struct {
+	// LogoutURL is where the browser goes to log out at the provider.
+	LogoutURL string `json:"logout_url"`
+}
+
+// logout revokes the login session server-side and clears the cookie. When
+// an auth plugin with provider logout opened the session, it answers 200
+// with the provider's logout URL for the browser to visit; otherwise 204.
+// The provider's answer never keeps the session alive: it is asked after
+// the revocation, and a failure is logged and answered without the URL.
 func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 	if p.Session == nil {
 		return badRequest("logout ends a login session; this request used an API key (revoke it with DELETE /api/v1/api-keys/{id})")
@@ -62,6 +72,15 @@ func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 		s.deps.Relays.CloseUser(p.User.ID.String())
 	}
 	s.clearSessionCookie(c)
+	if p.Session.AuthPlugin != "" && s.deps.ProviderLogout != nil {
+		u, err := s.deps.ProviderLogout(c.UserContext(), p.Session.AuthPlugin, p.Session.PluginSessionData)
+		if err != nil {
+			s.log.Warn("logged out here, but could not get the provider's logout URL; the provider session stays", "auth", p.Session.AuthPlugin, "error", err)
+		}
+		if u != "" && err == nil {
+			return c.JSON(logoutView{LogoutURL: u})
+		}
+	}
 	return c.SendStatus(http.StatusNoContent)
 }
 

@@ -52,6 +52,10 @@ type Deps struct {
 	Apps AppOpener
 	// Relays closes a user's live relays at logout.
 	Relays interface{ CloseUser(userID string) int }
+	// ProviderLogout, if set, returns the logout URL of the provider whose
+	// auth plugin opened a login session ("" when it has none); logout
+	// calls it after revoking the session.
+	ProviderLogout func(ctx context.Context, authName string, sessionData []byte) (string, error)
 	// Extra mounts routes other packages own (single sign-on) on /api/v1
 	// before the catch-all; they authenticate by themselves.
 	Extra func(v1 fiber.Router)

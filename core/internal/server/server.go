@@ -120,13 +120,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	go trackRelays(runCtx, st, sessions.Watcher(), relays, log.Named("relay"))
 
 	authnSvc := authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn"))
-	ssoRoutes, err := newSSO(cfg, st, host, authnSvc, log.Named("sso"))
+	ssoW, err := newSSO(cfg, st, host, authnSvc, log.Named("sso"))
 	if err != nil {
 		return err
 	}
+	ssoW.startSSORefresh(runCtx, relays)
 	srv := api.New(api.Deps{
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
-		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: relays, Extra: ssoRoutes,
+		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: relays, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

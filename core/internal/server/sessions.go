@@ -36,20 +36,27 @@ func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host 
 	})
 }
 
-// newSSO builds single sign-on through the configured auth plugins and
-// returns the function that mounts its routes.
-func newSSO(cfg *config.Config, st *store.Store, host *pluginhost.Host, a *authn.Service, log hclog.Logger) (func(fiber.Router), error) {
+// ssoWiring is single sign-on as the server wires it: the routes to mount,
+// and the service behind them for provider logout and the refresh job
+// (see sso_refresh.go).
+type ssoWiring struct {
+	svc    *sso.Service
+	routes func(fiber.Router)
+}
+
+// newSSO builds single sign-on through the configured auth plugins.
+func newSSO(cfg *config.Config, st *store.Store, host *pluginhost.Host, a *authn.Service, log hclog.Logger) (*ssoWiring, error) {
 	svc, err := sso.New(sso.Options{
-		Store: st, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), PublicURL: cfg.Server.PublicURL,
-		Sessions: loginSessions{a}, Logger: log,
+		Store: st, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), Capable: sso.HostCapable(host),
+		PublicURL: cfg.Server.PublicURL, Sessions: loginSessions{a}, Logger: log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	secure := strings.HasPrefix(cfg.Server.PublicURL, "https://")
-	return func(v1 fiber.Router) {
+	return &ssoWiring{svc: svc, routes: func(v1 fiber.Router) {
 		sso.Routes(v1, svc, sso.RouteOptions{Secure: secure, SessionCookie: authn.CookieName(secure)})
-	}, nil
+	}}, nil
 }
 
 // loginSessions opens the login sessions of single sign-on the way password
