@@ -71,12 +71,21 @@ export function App() {
     me: boot.me,
     refresh: loadMe,
     signOut: async () => {
+      // The core ends its session first; a provider that offers logout
+      // answers with its URL, where the browser goes next (it comes back
+      // to /login).
+      let logoutURL = "";
       try {
-        await api.post("/auth/logout");
+        const res = await api.post<{ logout_url?: string } | undefined>("/auth/logout");
+        logoutURL = res?.logout_url ?? "";
       } finally {
         setCsrfToken("");
-        setBoot({ state: "signed-out" });
-        navigate("/login", { replace: true });
+        if (/^https?:\/\//.test(logoutURL)) {
+          location.assign(logoutURL);
+        } else {
+          setBoot({ state: "signed-out" });
+          navigate("/login", { replace: true });
+        }
       }
     },
   };
