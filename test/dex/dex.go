@@ -109,6 +109,10 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// SetCallback sets the client's redirect URI before Start, for callers
+// that learn it only after choosing Dex's issuer.
+func (d *Dex) SetCallback(u string) { d.opts.Callback = u }
+
 // Start writes a config with users and starts Dex, waiting until its
 // discovery document answers.
 func (d *Dex) Start(users ...User) {

@@ -22,6 +22,8 @@ var bins struct {
 	// that harness.DesktopBins finds them beside atrium.
 	runtimeDocker string
 	workspaceVNC  string
+	// authOIDC is the OpenID Connect auth plugin.
+	authOIDC string
 }
 
 func TestMain(m *testing.M) {
@@ -41,12 +43,14 @@ func runMain(m *testing.M) int {
 	bins.pgserver = filepath.Join(dir, "pgserver")
 	bins.runtimeDocker = filepath.Join(dir, "atrium-runtime-docker")
 	bins.workspaceVNC = filepath.Join(dir, "atrium-workspace-vnc")
+	bins.authOIDC = filepath.Join(dir, "atrium-auth-oidc")
 	for out, pkg := range map[string]string{
 		bins.atrium:        "./core/cmd/atrium",
 		bins.testplugin:    "./core/internal/pluginhost/testdata/testplugin",
 		bins.pgserver:      "./core/internal/store/storetest/pgserver",
 		bins.runtimeDocker: "./plugins/runtime-docker",
 		bins.workspaceVNC:  "./plugins/workspace-vnc",
+		bins.authOIDC:      "./plugins/auth-oidc",
 	} {
 		if err := harness.GoBuild(repoRoot(), out, pkg); err != nil {
 			fmt.Fprintln(os.Stderr, err)
