@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/relay"
@@ -50,6 +51,10 @@ type Deps struct {
 	VNC fiber.Handler
 	// Apps opens sessions' web apps (the app proxy); nil answers 503.
 	Apps AppOpener
+	// AppRouter, when set, runs before every route: it takes the requests
+	// meant for sessions' apps (app hosts, /apps/ in path mode) to the app
+	// proxy, so the core's own routes never answer on an app host.
+	AppRouter fiber.Handler
 	// Relays closes a user's live relays at logout.
 	Relays interface{ CloseUser(userID string) int }
 	// ProviderLogout, if set, returns the logout URL of the provider whose
@@ -79,7 +84,7 @@ func New(deps Deps) *Server {
 	}
 	secure := strings.HasPrefix(deps.PublicURL, "https://")
 	s := &Server{deps: deps, log: deps.Logger, secure: secure, cookieName: authn.CookieName(secure), closing: make(chan struct{})}
-	s.app = fiber.New(fiber.Config{
+	cfg := fiber.Config{
 		AppName:               "atrium",
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(s.log.Error),
@@ -89,7 +94,16 @@ func New(deps Deps) *Server {
 		// Values from the request outlive handlers (audit rows, the login
 		// throttle), so they must not alias fasthttp's reused buffers.
 		Immutable: true,
-	})
+	}
+	if deps.AppRouter != nil {
+		// The proxy streams request bodies; it re-applies BodyLimit to the
+		// core's own routes.
+		appproxy.ConfigureServer(&cfg)
+	}
+	s.app = fiber.New(cfg)
+	if deps.AppRouter != nil {
+		s.app.Use(deps.AppRouter)
+	}
 	s.routes()
 	return s
 }

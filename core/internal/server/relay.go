@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -70,10 +71,25 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 	})
 }
 
+// liveStreams closes every long-lived connection the core holds for a user
+// or a session: desktop relays and app WebSockets.
+type liveStreams struct {
+	relays *relay.Registry
+	apps   *appproxy.Proxy
+}
+
+// CloseUser ends the user's streams, e.g. at logout.
+func (l liveStreams) CloseUser(id string) int { return l.relays.CloseUser(id) + l.apps.CloseUser(id) }
+
+// CloseSession ends the session's streams, e.g. when it stops.
+func (l liveStreams) CloseSession(id string) int {
+	return l.relays.CloseSession(id) + l.apps.CloseSession(id)
+}
+
 // trackRelays keeps sessions with live desktops from being culled as idle,
-// and closes a session's relays when it leaves the running state (stopped,
-// hibernated, failed) on any replica.
-func trackRelays(ctx context.Context, st *store.Store, w *session.Watcher, reg *relay.Registry, log hclog.Logger) {
+// and closes a session's streams when it leaves the running state
+// (stopped, hibernated, failed) on any replica.
+func trackRelays(ctx context.Context, st *store.Store, w *session.Watcher, reg *relay.Registry, live liveStreams, log hclog.Logger) {
 	changes, cancel := w.Subscribe(store.SystemScope())
 	defer func() { cancel() }()
 	tick := time.NewTicker(time.Minute)
@@ -96,8 +112,8 @@ func trackRelays(ctx context.Context, st *store.Store, w *session.Watcher, reg *
 				continue
 			}
 			if c.To != store.StateRunning {
-				if n := reg.CloseSession(c.ID.String()); n > 0 {
-					log.Info("closed desktop connections of a session that stopped running", "session", c.ID, "state", c.To, "relays", n)
+				if n := live.CloseSession(c.ID.String()); n > 0 {
+					log.Info("closed connections of a session that stopped running", "session", c.ID, "state", c.To, "streams", n)
 				}
 			}
 		case <-tick.C:

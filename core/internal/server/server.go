@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/atrium-hq/atrium/core/internal/api"
+	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
@@ -117,17 +118,24 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	go trackRelays(runCtx, st, sessions.Watcher(), relays, log.Named("relay"))
-
 	authnSvc := authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn"))
+	apps, err := appproxy.New(appproxy.Options{Store: st, Sessions: sessions, Authn: authnSvc,
+		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20})
+	if err != nil {
+		return err
+	}
+	live := liveStreams{relays: relays, apps: apps}
+	go trackRelays(runCtx, st, sessions.Watcher(), relays, live, log.Named("relay"))
+
 	ssoW, err := newSSO(cfg, st, host, authnSvc, log.Named("sso"))
 	if err != nil {
 		return err
 	}
-	ssoW.startSSORefresh(runCtx, relays)
+	ssoW.startSSORefresh(runCtx, live)
 	srv := api.New(api.Deps{
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
-		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: relays, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
+		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: live, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
+		Apps: apps, AppRouter: apps.Middleware(),
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -162,6 +170,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err := relays.Shutdown(shutdownCtx); err != nil {
 		log.Warn("close relays", "error", err)
 	}
+	if err := apps.Shutdown(shutdownCtx); err != nil {
+		log.Warn("close app connections", "error", err)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "error", err)
 	}
@@ -181,7 +192,8 @@ func firstStartToken(ctx context.Context, st *store.Store) (string, error) {
 	return authn.IssueSetupToken(ctx, st.Queries)
 }
 
-// janitor deletes expired login sessions and attempts now and then.
+// janitor deletes expired login sessions, app grants and relay tickets now
+// and then.
 func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
@@ -192,6 +204,12 @@ func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 		case <-t.C:
 			if _, err := st.DeleteExpiredLogins(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("delete expired login sessions", "error", err)
+			}
+			if _, err := st.DeleteExpiredAppGrants(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete expired app grants", "error", err)
+			}
+			if _, err := st.DeleteExpiredRelayTickets(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete expired relay tickets", "error", err)
 			}
 		}
 	}
