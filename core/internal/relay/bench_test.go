@@ -41,18 +41,23 @@ func sink(c net.Conn) {
 	}
 }
 
-// BenchmarkDown measures the session→browser direction in 32 KiB steps.
+// BenchmarkDown measures the session→browser direction in 32 KiB steps,
+// for a few copy buffer sizes (the largest message the relay sends).
 func BenchmarkDown(b *testing.B) {
-	e := newEnv(b, sourceForever, relay.Options{})
-	rc := newRawClient(b, e, 1)
-	buf := make([]byte, 64<<10)
-	const step = 32 << 10
-	b.SetBytes(step)
-	b.ResetTimer()
-	for range b.N {
-		if err := rc.recv(buf, step); err != nil {
-			b.Fatal(err)
-		}
+	for _, size := range []int{32 << 10, 64 << 10, 128 << 10} {
+		b.Run("buffer="+byteSize(size), func(b *testing.B) {
+			e := newEnv(b, sourceForever, relay.Options{BufferSize: size})
+			rc := newRawClient(b, e, 1)
+			buf := make([]byte, 256<<10)
+			const step = 32 << 10
+			b.SetBytes(step)
+			b.ResetTimer()
+			for range b.N {
+				if err := rc.recv(buf, step); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
