@@ -41,6 +41,13 @@ type Relay struct {
 	endOnce   sync.Once
 	closeSent atomic.Bool
 	done      chan struct{}
+
+	// ctlMu orders control frames (pings, close) sent from outside the
+	// pumps against Run's return: once Run returns, fasthttp takes the
+	// hijacked connection back, and a frame written through it then would
+	// touch a recycled object. finished is set under ctlMu as Run ends.
+	ctlMu    sync.Mutex
+	finished bool
 }
 
 // Stats is a live snapshot of one relay.
@@ -136,16 +143,19 @@ func (r *Relay) Run() error {
 	r.pinger.Stop()
 	_ = r.up.Close()
 	_ = r.raw.Close()
+	r.ctlMu.Lock()
+	r.finished = true
+	r.ctlMu.Unlock()
 	return endCause(upErr, downErr)
 }
 
 // ping sends a ping and schedules the next one. It runs on a timer rather
 // than in a goroutine of its own, so an idle stream costs two goroutines.
 func (r *Relay) ping() {
-	select {
-	case <-r.done:
+	r.ctlMu.Lock()
+	defer r.ctlMu.Unlock()
+	if r.finished {
 		return
-	default:
 	}
 	if err := r.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(r.opts.WriteTimeout)); err != nil {
 		// The read deadline ends the stream if the browser is gone.
@@ -157,6 +167,11 @@ func (r *Relay) ping() {
 // sendClose sends one close frame to the browser, at most once.
 func (r *Relay) sendClose(code int, text string, wait time.Duration) {
 	if !r.closeSent.CompareAndSwap(false, true) {
+		return
+	}
+	r.ctlMu.Lock()
+	defer r.ctlMu.Unlock()
+	if r.finished {
 		return
 	}
 	_ = r.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(wait))

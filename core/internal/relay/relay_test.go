@@ -61,13 +61,14 @@ func TestBytesFlowBothWaysIntact(t *testing.T) {
 		t.Fatalf("the small messages came back changed or reordered")
 	}
 
-	st := e.registry.SessionStats("s1")
-	if len(st) != 1 {
-		t.Fatalf("registry holds %d relays for s1, want 1", len(st))
-	}
-	if st[0].BytesToUpstream != uint64(len(sent)) || st[0].BytesToClient != uint64(len(sent)) {
-		t.Fatalf("counters: to session %d, to browser %d; want %d both", st[0].BytesToUpstream, st[0].BytesToClient, len(sent))
-	}
+	// A pump counts bytes once its write has returned, and the echo can
+	// answer (and the other pump forward the answer) before the up pump
+	// gets to count; so wait for the counters rather than read them once.
+	var st []relay.Stats
+	waitFor(t, "both counters reach the bytes sent", 5*time.Second, func() bool {
+		st = e.registry.SessionStats("s1")
+		return len(st) == 1 && st[0].BytesToUpstream == uint64(len(sent)) && st[0].BytesToClient == uint64(len(sent))
+	})
 	if st[0].UserID != "u1" || time.Since(st[0].LastActivity) > 10*time.Second {
 		t.Fatalf("stats: user %q, last activity %s ago", st[0].UserID, time.Since(st[0].LastActivity))
 	}
@@ -202,6 +203,9 @@ func TestRegistryClosesBySessionUserAndAll(t *testing.T) {
 		t.Fatalf("CloseUser ended %d relays, want 1", n)
 	}
 	expectClose(b, websocket.CloseNormalClosure, "logged out")
+	// b's relay unregisters when its Run returns, a moment after the close
+	// frame; CloseAll below must find only c.
+	waitFor(t, "u2's relay returns", 5*time.Second, func() bool { return e.registry.Len() == 1 })
 
 	// c is untouched and still relays.
 	if err := c.WriteMessage(websocket.BinaryMessage, []byte("ping")); err != nil {
