@@ -77,18 +77,6 @@ type world struct {
 	base string // the core's public URL
 }
 
-// freePort reserves a loopback port number for a server that needs its URL
-// before it starts (Dex, and the core whose callback Dex must know).
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // newWorld starts everything. authBody is the inside of auth "corp" { … }
 // beside its plugin attribute; it may use env("ATRIUM_TEST_OIDC_SECRET").
 func newWorld(t *testing.T, listener net.Listener, secret, authBody string) *world {
