@@ -41,8 +41,9 @@ run: build
 	$(BIN)/atrium server $(if $(CONFIG),-config $(CONFIG))
 
 ## test: every test of every module, against real services (PostgreSQL,
-## the Docker engine, the desktop image, Chromium)
-test: images
+## the Docker engine, the desktop image, Chromium); the web UI is built
+## first so the binaries the end-to-end tests build embed it
+test: images web
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
 	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
 	$(MAKE) test-browser

@@ -76,10 +76,12 @@ auth "dex" {
 	// The browser: cookies, and every redirect followed.
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	resp := dex.Login(t, browser, base+providers.Items[0].LoginURL+"?next="+url.QueryEscape("/sessions"), ann.Email)
+	// next names an API page, so the last redirect proves the new login
+	// cookie works whether or not this binary embeds the web UI.
+	resp := dex.Login(t, browser, base+providers.Items[0].LoginURL+"?next="+url.QueryEscape("/api/v1/me"), ann.Email)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != addr || resp.Request.URL.Path != "/sessions" {
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != addr || resp.Request.URL.Path != "/api/v1/me" {
 		t.Fatalf("login through Dex ended at %s with %d:\n%s", resp.Request.URL, resp.StatusCode, body)
 	}
 
