@@ -74,11 +74,17 @@ $(TOOLS)/protoc-gen-go-grpc:
 clean:
 	rm -rf $(BIN)
 
-## images: the session images (atrium/desktop:1) from debootstrap; needs root
-## and a Docker engine (scripts/docker-up.sh); a no-op when they are up to date
-.PHONY: images
+## images: the session images (atrium/desktop:1, atrium/code:1,
+## atrium/jupyter:1) from debootstrap; needs root and a Docker engine
+## (scripts/docker-up.sh); a no-op for each image that is up to date.
+## images-desktop, images-code, images-jupyter build one. They build one
+## after the other even under -j: each keeps the machine busy for minutes.
+IMAGES := desktop code jupyter
+.PHONY: images $(addprefix images-,$(IMAGES))
 images:
-	bash images/desktop/build.sh
+	@for i in $(IMAGES); do bash images/$$i/build.sh || exit 1; done
+$(addprefix images-,$(IMAGES)):
+	bash images/$(@:images-%=%)/build.sh
 
 ## bench-relay: the VNC relay side by side with direct TCP and websockify
 ## (Debian's `websockify` package); BENCH_RELAY_FLAGS="-size 67108864" for a quick run

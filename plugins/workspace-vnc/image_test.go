@@ -3,17 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/atrium-hq/atrium/test/dockertest"
 	"github.com/atrium-hq/atrium/test/rfb"
 
 	"github.com/atrium-hq/atrium/plugins/workspace-vnc/vnc"
@@ -36,48 +33,19 @@ func TestDesktopImage(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	requireDocker(t, ctx)
-	buildImage(t, ctx)
+	dockertest.Require(t, ctx)
+	dockertest.BuildImage(t, ctx, buildScript)
 
-	run := randomHex(t, 4)
-	network := "atrium-vnc-test-" + run
-	volume := "atrium-vnc-test-home-" + run
-	if _, err := docker(ctx, nil, "network", "create", "--driver", "bridge", "--label", "atrium-test=workspace-vnc", network); err != nil {
-		t.Fatalf("create test network: %v", err)
-	}
-	t.Cleanup(func() { remove(t, "network", "rm", network) })
-	// A fresh named volume over the home, as runtime-docker mounts a new
-	// user's home: uid 1000 must be able to write to it.
-	if _, err := docker(ctx, nil, "volume", "create", "--label", "atrium-test=workspace-vnc", volume); err != nil {
-		t.Fatalf("create test volume: %v", err)
-	}
-	t.Cleanup(func() { remove(t, "volume", "rm", "--force", volume) })
-
-	password := randomHex(t, 12)
+	sb := dockertest.NewSandbox(t, ctx, "workspace-vnc")
+	password := dockertest.RandomHex(t, 12)
 	began := time.Now()
 	// The password reaches docker run through its environment, never its
 	// arguments, as it would reach the container through a runtime.
-	id, err := docker(ctx, []string{vnc.EnvPassword + "=" + password},
-		"run", "--detach", "--network", network, "--label", "atrium-test=workspace-vnc",
-		"--user", vnc.User, "--volume", volume+":"+vnc.HomePath,
-		"--env", vnc.EnvPassword, "--env", vnc.EnvGeometry+"=1280x800", "--env", vnc.EnvDepth+"=24",
-		vnc.DefaultImage)
-	if err != nil {
-		t.Fatalf("docker run %s: %v", vnc.DefaultImage, err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			// Xvnc and the entrypoint write to stderr.
-			logs, _ := exec.Command("docker", "logs", id).CombinedOutput()
-			t.Logf("container logs:\n%s", logs)
-		}
-		remove(t, "rm", "--force", "--volumes", id)
-	})
-	ip, err := docker(ctx, nil, "inspect", "--format", fmt.Sprintf("{{ (index .NetworkSettings.Networks %q).IPAddress }}", network), id)
-	if err != nil || net.ParseIP(ip) == nil {
-		t.Fatalf("container address on %s: %q, %v", network, ip, err)
-	}
-	addr := net.JoinHostPort(ip, fmt.Sprint(vnc.Port))
+	c := sb.Run(t, ctx, []string{vnc.EnvPassword + "=" + password}, vnc.HomePath, vnc.DefaultImage,
+		"--user", vnc.User,
+		"--env", vnc.EnvPassword, "--env", vnc.EnvGeometry+"=1280x800", "--env", vnc.EnvDepth+"=24")
+	id := c.ID
+	addr := net.JoinHostPort(c.IP.String(), fmt.Sprint(vnc.Port))
 
 	t.Run("greeting", func(t *testing.T) {
 		version := waitGreeting(t, ctx, addr, id)
@@ -137,10 +105,10 @@ func TestDesktopImage(t *testing.T) {
 				t.Fatalf("typing a command into the terminal did not create %s within 15 s", file)
 			}
 		}
-		if owner, err := docker(ctx, nil, "exec", id, "stat", "--format", "%u:%g", file); err != nil || owner != vnc.User {
+		if owner, err := dockertest.Docker(ctx, nil, "exec", id, "stat", "--format", "%u:%g", file); err != nil || owner != vnc.User {
 			t.Fatalf("the file the terminal created belongs to %q (%v), want %s", owner, err, vnc.User)
 		}
-		owner, err := docker(ctx, nil, "exec", id, "stat", "--format", "%u:%g", vnc.HomePath)
+		owner, err := dockertest.Docker(ctx, nil, "exec", id, "stat", "--format", "%u:%g", vnc.HomePath)
 		if err != nil || owner != vnc.User {
 			t.Fatalf("the fresh home volume belongs to %q (%v), want %s", owner, err, vnc.User)
 		}
@@ -183,7 +151,7 @@ func TestDesktopImage(t *testing.T) {
 		// them. (docker exec processes get the container's configured
 		// environment, which is the runtime's business.)
 		script := `cat /proc/[0-9]*/cmdline; for p in $(pgrep -x Xvnc) $(pgrep -x xterm) $(pgrep -x openbox); do cat /proc/$p/environ; done`
-		out, err := docker(ctx, nil, "exec", id, "sh", "-c", script)
+		out, err := dockertest.Docker(ctx, nil, "exec", id, "sh", "-c", script)
 		if err != nil {
 			t.Fatalf("read the processes: %v", err)
 		}
@@ -209,30 +177,6 @@ func TestDesktopImage(t *testing.T) {
 	})
 }
 
-// requireDocker fails the test with the way out when no engine answers.
-func requireDocker(t *testing.T, ctx context.Context) {
-	t.Helper()
-	if _, err := exec.LookPath("docker"); err != nil {
-		t.Fatal("the desktop image test needs the docker CLI and a running engine; run scripts/docker-up.sh as root (installs docker.io, starts dockerd)")
-	}
-	if _, err := docker(ctx, nil, "info", "--format", "{{ .ServerVersion }}"); err != nil {
-		t.Fatalf("no Docker engine answers: %v; run scripts/docker-up.sh as root", err)
-	}
-}
-
-// buildImage runs the image's build script, which returns at once when the
-// image is up to date.
-func buildImage(t *testing.T, ctx context.Context) {
-	t.Helper()
-	began := time.Now()
-	cmd := exec.CommandContext(ctx, "bash", buildScript)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s failed: %v\n%s", buildScript, err, out)
-	}
-	t.Logf("%s (%s):\n%s", buildScript, time.Since(began).Round(time.Millisecond), bytes.TrimSpace(out))
-}
-
 // waitGreeting dials until Xvnc greets, failing fast if the container
 // exits.
 func waitGreeting(t *testing.T, ctx context.Context, addr, id string) string {
@@ -249,7 +193,7 @@ func waitGreeting(t *testing.T, ctx context.Context, addr, id string) string {
 			}
 			err = rerr
 		}
-		if running, _ := docker(ctx, nil, "inspect", "--format", "{{ .State.Running }}", id); running != "true" {
+		if running, _ := dockertest.Docker(ctx, nil, "inspect", "--format", "{{ .State.Running }}", id); running != "true" {
 			t.Fatalf("the container stopped before Xvnc greeted (last dial: %v)", err)
 		}
 		if time.Now().After(deadline) {
@@ -263,7 +207,7 @@ func waitGreeting(t *testing.T, ctx context.Context, addr, id string) string {
 func waitFile(ctx context.Context, id, file string, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if _, err := docker(ctx, nil, "exec", id, "test", "-e", file); err == nil {
+		if _, err := dockertest.Docker(ctx, nil, "exec", id, "test", "-e", file); err == nil {
 			return true
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -322,36 +266,4 @@ func colourful(u rfb.Update, bpp int) bool {
 		}
 	}
 	return false
-}
-
-// docker runs the docker CLI and returns its trimmed output. env adds to
-// the CLI's environment (how the password reaches docker run).
-func docker(ctx context.Context, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("docker %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// remove removes a test object; failing to is a leak, so the test fails.
-func remove(t *testing.T, args ...string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := docker(ctx, nil, args...); err != nil {
-		t.Errorf("cleanup: %v", err)
-	}
-}
-
-func randomHex(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
