@@ -79,10 +79,16 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 	// is deliberately not released: releasing it would close the stream a
 	// second time and hand its connection back twice.
 	size := resp.Header.ContentLength()
+	// fasthttp's streaming client hands over even a small body it has
+	// already read whole as a stream. Such a body goes out with the header
+	// in one write; only a real stream flushes the header at once, so a
+	// client sees a slow app's response start. (A flushed header also
+	// makes the body's copy bypass the buffer: a write and a 32 KiB copy
+	// buffer more per response.)
+	out.ImmediateHeaderFlush = size < 0 || size > bufferedMax
 	if size < 0 {
 		size = -1
 	}
-	out.ImmediateHeaderFlush = true
 	out.SetBodyStream(resp.BodyStream(), size)
 	return nil
 }
