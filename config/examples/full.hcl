@@ -30,11 +30,21 @@ server {
   state_dir = "/var/lib/atrium"
 
   # A wildcard domain for session apps (VS Code, Jupyter). Each session's
-  # apps get their own origin, {session}.apps.example.com, so an app cannot
-  # act as the logged-in user on the core's API. Point the wildcard DNS
-  # record and TLS certificate at the core. Without it apps are served from
-  # paths under public_url, which is fine for a trial but does not isolate
-  # them.
+  # apps get their own origin, {session}.apps.example.com, with public_url's
+  # scheme and port, so an app cannot act as the logged-in user on the
+  # core's API. Point the wildcard DNS record and TLS certificate at the
+  # core; the core's own host must lie outside the domain.
+  #
+  # The embedded default config sets "*.apps.localhost": browsers resolve
+  # every *.localhost name to loopback without any DNS, so a browser on the
+  # core's own machine gets isolated apps at
+  # http://{session}.apps.localhost:8080 out of the box. Browsers elsewhere
+  # would look for the app on their own machine: serve others with a real
+  # domain, as here.
+  #
+  # Left out, apps are served from paths under public_url
+  # (/apps/{session}/), which is fine for a single-user trial but does NOT
+  # isolate them: any page of an app can call the API as its user.
   app_domain = "*.apps.example.com"
 
   # How long a graceful shutdown may take before connections are cut.
@@ -82,6 +92,18 @@ plugin "vnc" {
   sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 }
 
+# The web-app workspace plugins, VS Code (code-server) and Jupyter. They
+# need no config of their own; their image can be replaced, see below.
+plugin "code" {
+  path   = "plugins/atrium-workspace-code"
+  sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+}
+
+plugin "jupyter" {
+  path   = "plugins/atrium-workspace-jupyter"
+  sha256 = "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"
+}
+
 plugin "oidc" {
   path   = "plugins/atrium-auth-oidc"
   sha256 = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
@@ -116,6 +138,22 @@ workspace "desktop" {
   config {
     resolution = "1920x1080"
   }
+}
+
+# VS Code and Jupyter: web apps the core proxies to, each session on its own
+# origin when server { app_domain } is set. Both plugins take one setting,
+# the image (default atrium/code:1 and atrium/jupyter:1, which
+# `make images` builds); another image must keep the same contract (see
+# images/code/README.md and images/jupyter/README.md).
+workspace "code" {
+  plugin = "code"
+  config {
+    image = "atrium/code:1"
+  }
+}
+
+workspace "jupyter" {
+  plugin = "jupyter"
 }
 
 # A way to log in, provided by an auth plugin. Built-in password accounts
@@ -233,4 +271,27 @@ template "desktop-large" {
   config {
     resolution = "2560x1440"
   }
+}
+
+# VS Code for members of one organisation. A web app needs more memory
+# than a desktop: the editor's extension host and language servers.
+template "code" {
+  workspace    = "code"
+  runtime      = "docker"
+  display_name = "VS Code"
+  cpu          = 2
+  memory       = "4GiB"
+  max_lifetime = "12h"
+  allow {
+    orgs = ["engineering"]
+  }
+}
+
+template "jupyter" {
+  workspace    = "jupyter"
+  runtime      = "docker"
+  display_name = "Jupyter"
+  cpu          = 2
+  memory       = "4GiB"
+  max_lifetime = "12h"
 }

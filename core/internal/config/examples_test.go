@@ -17,7 +17,7 @@ func TestDefaultParses(t *testing.T) {
 	base := t.TempDir()
 	// make build writes each plugin's SHA-256 beside the binary; the
 	// default pins the plugins from those files.
-	for _, p := range []string{"atrium-runtime-docker", "atrium-workspace-vnc"} {
+	for _, p := range []string{"atrium-runtime-docker", "atrium-workspace-vnc", "atrium-workspace-code", "atrium-workspace-jupyter"} {
 		if err := os.WriteFile(filepath.Join(base, p+".sha256"), []byte(strings.Repeat("ab", 32)+"  "+p+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -26,9 +26,25 @@ func TestDefaultParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the embedded default does not parse:\n%v", err)
 	}
-	if len(cfg.Runtimes) != 1 || len(cfg.Workspaces) != 1 || cfg.Template("desktop") == nil {
-		t.Errorf("the default should serve desktops on Docker: runtimes %d, workspaces %d, template desktop %v",
-			len(cfg.Runtimes), len(cfg.Workspaces), cfg.Template("desktop") != nil)
+	if len(cfg.Runtimes) != 1 || len(cfg.Workspaces) != 3 {
+		t.Errorf("the default should serve three workspaces on Docker: runtimes %d, workspaces %d", len(cfg.Runtimes), len(cfg.Workspaces))
+	}
+	// A new user finds a desktop, VS Code and Jupyter, each on its own
+	// workspace plugin.
+	for name, plugin := range map[string]string{"desktop": "workspace-vnc", "code": "workspace-code", "jupyter": "workspace-jupyter"} {
+		tpl := cfg.Template(name)
+		if tpl == nil {
+			t.Errorf("the default has no template %q", name)
+			continue
+		}
+		ws := cfg.Workspace(tpl.Workspace)
+		if ws == nil || ws.Plugin != plugin || tpl.Runtime != "docker" || tpl.CPU <= 0 || tpl.Memory <= 0 || tpl.Pids <= 0 || tpl.MaxLifetime <= 0 {
+			t.Errorf("template %q: workspace %+v, runtime %q, cpu %v, memory %d, pids %d, max_lifetime %v; want plugin %s on docker with limits",
+				name, ws, tpl.Runtime, tpl.CPU, tpl.Memory, tpl.Pids, tpl.MaxLifetime, plugin)
+		}
+	}
+	if len(cfg.Plugins) != 4 {
+		t.Errorf("the default declares %d plugins, want the runtime and three workspaces", len(cfg.Plugins))
 	}
 	for _, p := range cfg.Plugins {
 		if p.SHA256 != strings.Repeat("ab", 32) {
@@ -37,6 +53,12 @@ func TestDefaultParses(t *testing.T) {
 	}
 	if cfg.Server.Listen != "127.0.0.1:8080" {
 		t.Errorf("default listen = %q, want loopback only", cfg.Server.Listen)
+	}
+	// Apps are isolated out of the box: browsers resolve *.localhost to
+	// loopback, and the core's own host (127.0.0.1) lies outside it.
+	if cfg.Server.AppDomain != "*.apps.localhost" || cfg.Server.PublicURL != "http://127.0.0.1:8080" {
+		t.Errorf("default app_domain %q public_url %q, want *.apps.localhost beside http://127.0.0.1:8080",
+			cfg.Server.AppDomain, cfg.Server.PublicURL)
 	}
 	if cfg.Database != nil {
 		t.Error("the default must use the embedded database")
