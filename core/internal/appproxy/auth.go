@@ -35,17 +35,16 @@ func (p *Proxy) serveAppHost(c *fiber.Ctx, id uuid.UUID) error {
 
 // appGrant checks the app cookie against the session the host names.
 func (p *Proxy) appGrant(c *fiber.Ctx, id uuid.UUID) (store.Session, *refusal, error) {
-	cookie := string(c.Request().Header.Cookie(p.cookie))
-	if cookie == "" {
+	cookie := c.Request().Header.Cookie(p.cookie)
+	if len(cookie) == 0 {
 		return store.Session{}, &refuseNotLoggedIn, nil
 	}
-	hash := authn.HashToken(cookie)
-	key := grantKey(hash, id.String())
+	key := newGrantKey(cookie, id)
 	now := time.Now()
 	if s, ok := p.grants.get(key, now); ok {
 		return s, nil, nil
 	}
-	s, err := p.opts.Store.AppSessionByHash(c.UserContext(), hash, id)
+	s, err := p.opts.Store.AppSessionByHash(c.UserContext(), key.cred[:], id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p.clearAppCookie(c)
@@ -141,18 +140,17 @@ func (p *Proxy) servePath(c *fiber.Ctx) error {
 // pathGrant checks the core's session cookie: only the session's owner
 // opens its app, as only the owner opens its desktop.
 func (p *Proxy) pathGrant(c *fiber.Ctx, id uuid.UUID) (store.Session, *refusal, error) {
-	cookie := string(c.Request().Header.Cookie(authn.CookieName(p.secure)))
-	if cookie == "" {
+	cookie := c.Request().Header.Cookie(authn.CookieName(p.secure))
+	if len(cookie) == 0 {
 		return store.Session{}, &refuseNotLoggedIn, nil
 	}
-	hash := authn.HashToken(cookie)
-	key := grantKey(hash, id.String())
+	key := newGrantKey(cookie, id)
 	now := time.Now()
 	if s, ok := p.grants.get(key, now); ok {
 		return s, nil, nil
 	}
 	ctx := c.UserContext()
-	pr, err := p.opts.Authn.SessionPrincipal(ctx, cookie)
+	pr, err := p.opts.Authn.SessionPrincipal(ctx, string(cookie))
 	if err != nil {
 		if errors.Is(err, authn.ErrUnauthenticated) {
 			return store.Session{}, &refuseNotLoggedIn, nil

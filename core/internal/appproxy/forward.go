@@ -3,6 +3,7 @@ package appproxy
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 
 	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
@@ -68,9 +69,19 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 		fasthttp.ReleaseResponse(resp)
 		return nil
 	}
-	if !resp.IsBodyStream() {
-		out.SetBody(resp.Body())
+	size := resp.Header.ContentLength()
+	if !resp.IsBodyStream() || (size >= 0 && size <= bufferedMax) {
+		// fasthttp's streaming client hands over even a small body it has
+		// already read whole as a stream. Copied here, it goes out with
+		// the header in one write, and resp (with its parsed header) goes
+		// back to its pool. BodyWriteTo closes the stream with the copy's
+		// outcome: the connection is pooled again only after a whole body.
+		err := resp.BodyWriteTo(out.BodyWriter())
 		fasthttp.ReleaseResponse(resp)
+		if err != nil {
+			out.ResetBody()
+			return refuse(c, refuseUpstream, nil)
+		}
 		return nil
 	}
 	// The server writes the stream after the handler returns, then closes
@@ -78,14 +89,9 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 	// the pool only after a complete body, and is closed otherwise. resp
 	// is deliberately not released: releasing it would close the stream a
 	// second time and hand its connection back twice.
-	size := resp.Header.ContentLength()
-	// fasthttp's streaming client hands over even a small body it has
-	// already read whole as a stream. Such a body goes out with the header
-	// in one write; only a real stream flushes the header at once, so a
-	// client sees a slow app's response start. (A flushed header also
-	// makes the body's copy bypass the buffer: a write and a 32 KiB copy
-	// buffer more per response.)
-	out.ImmediateHeaderFlush = size < 0 || size > bufferedMax
+	// A real stream (chunked, or above bufferedMax) flushes the header at
+	// once, so a client sees a slow app's response start.
+	out.ImmediateHeaderFlush = true
 	if size < 0 {
 		size = -1
 	}
@@ -108,7 +114,10 @@ func (p *Proxy) upstreamRequest(c *fiber.Ctx, req *fasthttp.Request, target, pre
 	if ct := in.ContentType(); len(ct) > 0 {
 		req.Header.SetContentTypeBytes(ct)
 	}
-	req.Header.Set("X-Forwarded-For", c.Context().RemoteIP().String())
+	var ip [64]byte
+	if a, ok := netip.AddrFromSlice(c.Context().RemoteIP()); ok {
+		req.Header.SetBytesV("X-Forwarded-For", a.Unmap().AppendTo(ip[:0]))
+	}
 	req.Header.Set("X-Forwarded-Proto", p.o.scheme)
 	req.Header.SetBytesV("X-Forwarded-Host", host)
 	if prefix != "" {

@@ -1,9 +1,13 @@
 package appproxy
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -19,7 +23,7 @@ const grantCacheMax = 10000
 type grantCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
-	m   map[string]grant
+	m   map[grantKey]grant
 }
 
 type grant struct {
@@ -28,12 +32,22 @@ type grant struct {
 }
 
 func newGrantCache(ttl time.Duration) *grantCache {
-	return &grantCache{ttl: ttl, m: map[string]grant{}}
+	return &grantCache{ttl: ttl, m: map[grantKey]grant{}}
 }
 
-func grantKey(credHash []byte, sessionID string) string { return string(credHash) + "|" + sessionID }
+// grantKey is a credential's hash (its stored form) and the session it was
+// presented for: a fixed-size key, so a lookup on every proxied request
+// allocates nothing.
+type grantKey struct {
+	cred    [sha256.Size]byte
+	session uuid.UUID
+}
 
-func (g *grantCache) get(key string, now time.Time) (store.Session, bool) {
+func newGrantKey(cred []byte, session uuid.UUID) grantKey {
+	return grantKey{cred: authn.TokenDigest(cred), session: session}
+}
+
+func (g *grantCache) get(key grantKey, now time.Time) (store.Session, bool) {
 	if g.ttl < 0 {
 		return store.Session{}, false
 	}
@@ -46,14 +60,14 @@ func (g *grantCache) get(key string, now time.Time) (store.Session, bool) {
 	return e.sess, true
 }
 
-func (g *grantCache) put(key string, s store.Session, now time.Time) {
+func (g *grantCache) put(key grantKey, s store.Session, now time.Time) {
 	if g.ttl < 0 {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.m) >= grantCacheMax {
-		g.m = map[string]grant{}
+		g.m = map[grantKey]grant{}
 	}
 	g.m[key] = grant{sess: s, expires: now.Add(g.ttl)}
 }

@@ -35,6 +35,10 @@ var requestStrip = map[string]bool{
 	"x-real-ip":      true,
 }
 
+// responseRecomputed are response fields the proxy's server writes itself
+// (Content-Length, Date) or copies one by one once confined (Set-Cookie).
+var responseRecomputed = map[string]bool{"content-length": true, "date": true, "set-cookie": true}
+
 // pathModeResponseStrip are response fields that, on the core's own origin
 // (path mode), would reach past the app into the core: CORS grants, a
 // service worker scope wider than the app's prefix, wiping the core's
@@ -52,30 +56,54 @@ var pathModeResponseStrip = map[string]bool{
 }
 
 // connectionTokens returns the field names a Connection header lists,
-// lower-case; they are hop-by-hop too.
+// lower-case; they are hop-by-hop too. The usual ones ("keep-alive",
+// "close", "upgrade") are hop-by-hop anyway and left out, so a browser's
+// every request does not pay for a map.
 func connectionTokens(values [][]byte) map[string]bool {
 	var m map[string]bool
+	var buf [64]byte
 	for _, v := range values {
-		for t := range strings.SplitSeq(string(v), ",") {
-			if t = strings.ToLower(strings.TrimSpace(t)); t != "" {
-				if m == nil {
-					m = map[string]bool{}
-				}
-				m[t] = true
+		for t := range bytes.SplitSeq(v, []byte(",")) {
+			t = lowerASCII(buf[:0], bytes.TrimSpace(t))
+			if len(t) == 0 || hopByHop[string(t)] {
+				continue
 			}
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[string(t)] = true
 		}
 	}
 	return m
 }
 
+// lowerASCII appends name, lower-cased, to dst. Header and cookie names
+// are ASCII; with dst on the caller's stack, the lookups the proxy makes
+// for every field of every request allocate nothing.
+func lowerASCII(dst, name []byte) []byte {
+	for _, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+var (
+	proxyPrefix     = []byte("proxy-")
+	forwardedPrefix = []byte("x-forwarded-")
+)
+
 // endToEndRequest calls add for every request field that goes upstream,
 // as the client sent it. Cookies are left to appCookies.
 func endToEndRequest(h *fasthttp.RequestHeader, add func(k, v []byte)) {
 	conn := connectionTokens(h.PeekAll(fasthttp.HeaderConnection))
+	var buf [64]byte
 	h.VisitAll(func(k, v []byte) {
-		name := strings.ToLower(string(k))
-		if hopByHop[name] || requestStrip[name] || conn[name] ||
-			strings.HasPrefix(name, "proxy-") || strings.HasPrefix(name, "x-forwarded-") {
+		name := lowerASCII(buf[:0], k)
+		if hopByHop[string(name)] || requestStrip[string(name)] || conn[string(name)] ||
+			bytes.HasPrefix(name, proxyPrefix) || bytes.HasPrefix(name, forwardedPrefix) {
 			return
 		}
 		add(k, v)
@@ -84,8 +112,9 @@ func endToEndRequest(h *fasthttp.RequestHeader, add func(k, v []byte)) {
 
 // appCookies calls add for every request cookie but Atrium's own.
 func (p *Proxy) appCookies(h *fasthttp.RequestHeader, add func(k, v []byte)) {
+	var buf [64]byte
 	h.VisitAllCookie(func(k, v []byte) {
-		if p.atrium[strings.ToLower(string(k))] {
+		if p.atrium[string(lowerASCII(buf[:0], k))] {
 			return
 		}
 		add(k, v)
@@ -100,16 +129,17 @@ func (p *Proxy) copyResponseHeader(up, dst *fasthttp.ResponseHeader, prefix stri
 	dst.SetNoDefaultContentType(true)
 	dst.SetStatusCode(up.StatusCode())
 	conn := connectionTokens(up.PeekAll(fasthttp.HeaderConnection))
+	var buf [64]byte
 	up.VisitAll(func(k, v []byte) {
-		name := strings.ToLower(string(k))
+		name := lowerASCII(buf[:0], k)
 		switch {
-		case hopByHop[name] || conn[name] || strings.HasPrefix(name, "proxy-"):
+		case hopByHop[string(name)] || conn[string(name)] || bytes.HasPrefix(name, proxyPrefix):
 			return
-		case name == "content-length" || name == "date" || name == "set-cookie":
+		case responseRecomputed[string(name)]:
 			return
-		case prefix != "" && pathModeResponseStrip[name]:
+		case prefix != "" && pathModeResponseStrip[string(name)]:
 			return
-		case prefix != "" && name == "location":
+		case prefix != "" && string(name) == "location":
 			v = prefixLocation(v, prefix)
 		}
 		dst.AddBytesKV(k, v)

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/valyala/fasthttp"
 
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -31,7 +31,14 @@ const bufferedMax = 16 << 10
 type pools struct {
 	p  *Proxy
 	mu sync.Mutex
-	m  map[string]*sessionPool // session id + "/" + instance id
+	m  map[poolKey]*sessionPool
+}
+
+// poolKey names a session instance's pool; a struct, so the lookup on
+// every request allocates nothing.
+type poolKey struct {
+	session  uuid.UUID
+	instance string
 }
 
 type sessionPool struct {
@@ -40,14 +47,14 @@ type sessionPool struct {
 }
 
 func newPools(ctx context.Context, p *Proxy) *pools {
-	ps := &pools{p: p, m: map[string]*sessionPool{}}
+	ps := &pools{p: p, m: map[poolKey]*sessionPool{}}
 	go ps.janitor(ctx)
 	return ps
 }
 
 // get returns the client of s's current instance.
 func (ps *pools) get(s store.Session) *fasthttp.HostClient {
-	key := s.ID.String() + "/" + s.InstanceID
+	key := poolKey{s.ID, s.InstanceID}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	sp := ps.m[key]
@@ -112,7 +119,7 @@ func (ps *pools) drop(sessionID string) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for k, sp := range ps.m {
-		if strings.HasPrefix(k, sessionID+"/") {
+		if k.session.String() == sessionID {
 			sp.hc.CloseIdleConnections()
 			delete(ps.m, k)
 		}

@@ -111,8 +111,10 @@ func (p *Proxy) appHost(host string) (id uuid.UUID, isApp, ok bool) {
 		return uuid.Nil, false, false
 	}
 	label := h[:len(h)-len(p.o.appSuffix)]
+	// uuid.Parse also takes braces, "urn:uuid:" and 32 bare digits; only
+	// the 36-character form, lower-cased above, is canonical.
 	id, err := uuid.Parse(label)
-	if err != nil || id.String() != label {
+	if err != nil || len(label) != 36 {
 		return uuid.Nil, true, false
 	}
 	return id, true, true

@@ -23,9 +23,13 @@ func NewToken() (token string, hash []byte) {
 
 // HashToken returns the stored form of a token.
 func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
+	h := TokenDigest([]byte(token))
 	return h[:]
 }
+
+// TokenDigest is HashToken as an array, for callers that key maps by it
+// on hot paths without allocating.
+func TokenDigest(token []byte) [sha256.Size]byte { return sha256.Sum256(token) }
 
 // EqualHash compares two hashes in constant time.
 func EqualHash(a, b []byte) bool {

@@ -16,8 +16,10 @@
 // The atrium path is the core's Fiber server with the app proxy in
 // isolation mode, the app cookie checked against a real PostgreSQL, and a
 // fresh TCP connection per tunnel, pooled as in the core. Each path gets
-// -warmup requests, then -requests from -concurrency keep-alive clients;
-// rps is requests over wall time, p50/p99 per-request latency.
+// -warmup requests, then -requests from -concurrency keep-alive clients,
+// split into -rounds in which the two paths take turns, so load from
+// elsewhere on the machine hits both alike; rps is the median round's,
+// p50 and p99 are over every request.
 //
 // cpu_us_per_req and allocs_per_req count this whole process (the client,
 // the proxy, and the go app), so the proxy's own cost is the difference
@@ -42,6 +44,7 @@ func main() {
 	flag.IntVar(&o.requests, "requests", 20000, "measured requests per path")
 	flag.IntVar(&o.warmup, "warmup", 2000, "unmeasured requests per path first")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent keep-alive clients")
+	flag.IntVar(&o.rounds, "rounds", 10, "rounds the measured requests are split into; the paths take turns, and rps is the median round's")
 	apps := flag.String("apps", "go,jupyter", "apps to measure, comma-separated: go, jupyter (needs Docker and the atrium/jupyter image)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the go app's atrium path to this file")
 	flag.Parse()
@@ -53,9 +56,9 @@ func main() {
 }
 
 type options struct {
-	requests, warmup, concurrency int
-	apps                          []string
-	cpuProfile                    string
+	requests, warmup, concurrency, rounds int
+	apps                                  []string
+	cpuProfile                            string
 }
 
 func run(o options) error {
@@ -78,32 +81,45 @@ func run(o options) error {
 	defer stop()
 
 	for _, a := range apps {
-		direct := measure(a.addr, "127.0.0.1", a.path, nil, o)
-		profile := func() func() { return func() {} }
+		direct := newTally(target{addr: a.addr, host: "127.0.0.1", path: a.path}, o.concurrency)
+		proxied := newTally(target{addr: env.addr, host: env.hosts[a.name], path: a.path, decorate: env.decorate(a.name)}, o.concurrency)
+		direct.round(o.warmup, o.concurrency, false)
+		proxied.round(o.warmup, o.concurrency, false)
+		end := func() {}
 		if o.cpuProfile != "" && a.name == "go" {
-			profile = func() func() { return startProfile(o.cpuProfile) }
+			end = startProfile(o.cpuProfile)
 		}
-		end := profile()
-		proxied := measure(env.addr, env.hosts[a.name], a.path, env.decorate(a.name), o)
+		per := max(o.requests/o.rounds, 1)
+		for i := range o.rounds {
+			// Each goes first in every other round.
+			first, second := direct, proxied
+			if i%2 == 1 {
+				first, second = proxied, direct
+			}
+			first.round(per, o.concurrency, true)
+			second.round(per, o.concurrency, true)
+		}
 		end()
+		results := []result{direct.result(), proxied.result()}
 		for _, r := range []struct {
 			path string
 			res  result
-		}{{a.name + "-direct", direct}, {a.name + "-atrium", proxied}} {
+		}{{a.name + "-direct", results[0]}, {a.name + "-atrium", results[1]}} {
 			if r.res.rps == 0 {
 				return fmt.Errorf("path %s: no request succeeded", r.path)
 			}
 			fmt.Printf("path=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f cpu_us_per_req=%.1f allocs_per_req=%.1f\n",
 				r.path, r.res.rps, r.res.p50, r.res.p99, r.res.cpuUS, r.res.allocs)
 		}
-		ratio := proxied.rps / direct.rps
-		added := proxied.p99 - direct.p99
+		d, p := results[0], results[1]
+		ratio := p.rps / d.rps
+		added := p.p99 - d.p99
 		verdict := "met"
 		if ratio < 0.6 || added > 1 {
 			verdict = "missed"
 		}
 		fmt.Printf("ratio app=%s x_direct_rps=%.2f added_p99_ms=%.3f proxy_cpu_us_per_req=%.1f proxy_allocs_per_req=%.1f goal(>=0.60x, <=1ms)=%s requests=%d concurrency=%d\n",
-			a.name, ratio, added, proxied.cpuUS-direct.cpuUS, proxied.allocs-direct.allocs, verdict, o.requests, o.concurrency)
+			a.name, ratio, added, p.cpuUS-d.cpuUS, p.allocs-d.allocs, verdict, o.requests, o.concurrency)
 	}
 	fmt.Printf("tunnels_opened=%d\n", dials.Load())
 	return nil

@@ -11,6 +11,13 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// target is one path to an app: where to connect, the Host to send, the
+// request target, and what else each request carries (the app cookie).
+type target struct {
+	addr, host, path string
+	decorate         func(*fasthttp.Request)
+}
+
 // result is one path's figures.
 type result struct {
 	rps, p50, p99 float64
@@ -19,59 +26,88 @@ type result struct {
 	cpuUS, allocs float64
 }
 
-// measure runs o.warmup requests, then o.requests from o.concurrency
-// keep-alive clients, for path on addr with the given Host.
-func measure(addr, host, path string, decorate func(*fasthttp.Request), o options) result {
-	hc := &fasthttp.HostClient{Addr: addr, MaxConns: o.concurrency}
-	one := func() (time.Duration, bool) {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI("http://" + addr + path)
-		req.Header.SetHost(host)
-		req.UseHostHeader = true
-		if decorate != nil {
-			decorate(req)
-		}
-		start := time.Now()
-		err := hc.Do(req, resp)
-		return time.Since(start), err == nil && resp.StatusCode() == 200
+// tally gathers one path's rounds. Paths take turns round by round, so a
+// burst of load from elsewhere on the machine hits both alike, and rps is
+// the median round's.
+type tally struct {
+	hc      *fasthttp.HostClient
+	t       target
+	lat     []time.Duration
+	rps     []float64
+	cpu     time.Duration
+	mallocs uint64
+	n       int
+}
+
+func newTally(t target, concurrency int) *tally {
+	return &tally{hc: &fasthttp.HostClient{Addr: t.addr, MaxConns: concurrency}, t: t}
+}
+
+// one sends one request and reports its latency and whether it got 200.
+func (t *tally) one() (time.Duration, bool) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://" + t.t.addr + t.t.path)
+	req.Header.SetHost(t.t.host)
+	req.UseHostHeader = true
+	if t.t.decorate != nil {
+		t.t.decorate(req)
 	}
-	run := func(total int, record bool) ([]time.Duration, time.Duration) {
-		var next atomic.Int64
-		lat := make([][]time.Duration, o.concurrency)
-		for i := range lat {
-			lat[i] = make([]time.Duration, 0, total/o.concurrency+1)
-		}
-		var wg sync.WaitGroup
-		start := time.Now()
-		for i := range o.concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for next.Add(1) <= int64(total) {
-					d, ok := one()
-					if ok && record {
-						lat[i] = append(lat[i], d)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		return slices.Concat(lat...), time.Since(start)
+	start := time.Now()
+	err := t.hc.Do(req, resp)
+	return time.Since(start), err == nil && resp.StatusCode() == 200
+}
+
+// round sends total requests from c keep-alive clients; recorded rounds
+// count towards the result, others warm up.
+func (t *tally) round(total, c int, record bool) {
+	var next atomic.Int64
+	lat := make([][]time.Duration, c)
+	for i := range lat {
+		lat[i] = make([]time.Duration, 0, total/c+1)
 	}
-	run(o.warmup, false)
+	var wg sync.WaitGroup
 	cpu0, mallocs0 := usage()
-	lat, wall := run(o.requests, true)
+	start := time.Now()
+	for i := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(total) {
+				if d, ok := t.one(); ok {
+					lat[i] = append(lat[i], d)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
 	cpu1, mallocs1 := usage()
-	if len(lat) == 0 {
+	if !record {
+		return
+	}
+	ok := slices.Concat(lat...)
+	t.lat = append(t.lat, ok...)
+	t.rps = append(t.rps, float64(len(ok))/wall.Seconds())
+	t.cpu += cpu1 - cpu0
+	t.mallocs += mallocs1 - mallocs0
+	t.n += total
+}
+
+// result sums the recorded rounds up; zero rps means nothing succeeded.
+func (t *tally) result() result {
+	if len(t.lat) == 0 {
 		return result{}
 	}
-	slices.Sort(lat)
-	ms := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))]) / float64(time.Millisecond) }
-	n := float64(o.requests)
-	return result{rps: float64(len(lat)) / wall.Seconds(), p50: ms(0.5), p99: ms(0.99),
-		cpuUS: float64((cpu1 - cpu0).Microseconds()) / n, allocs: float64(mallocs1-mallocs0) / n}
+	slices.Sort(t.lat)
+	slices.Sort(t.rps)
+	ms := func(q float64) float64 {
+		return float64(t.lat[int(q*float64(len(t.lat)-1))]) / float64(time.Millisecond)
+	}
+	n := float64(t.n)
+	return result{rps: t.rps[len(t.rps)/2], p50: ms(0.5), p99: ms(0.99),
+		cpuUS: float64(t.cpu.Microseconds()) / n, allocs: float64(t.mallocs) / n}
 }
 
 // usage is this process's CPU time so far and its heap allocations.
