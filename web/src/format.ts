@@ -18,6 +18,17 @@ export function cpu(millis: number | null | undefined): string {
   return `${Number.isInteger(cores) ? cores : cores.toFixed(2)} CPU${cores === 1 ? "" : "s"}`;
 }
 
+/** cores renders a CPU limit given in cores (the API's template "cpu"). */
+export function cores(n: number | null | undefined): string {
+  if (!n) return "no CPU limit";
+  return `${Number.isInteger(n) ? n : n.toFixed(2)} CPU${n === 1 ? "" : "s"}`;
+}
+
+/** duration shortens a Go duration for people: "12h0m0s" → "12h". */
+export function duration(d: string): string {
+  return d.replace(/([hm])0s$/, "$1").replace(/h0m$/, "h");
+}
+
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const d = new Date(iso);

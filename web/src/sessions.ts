@@ -1,5 +1,6 @@
 // What each session state means to a person, and what they can do in it.
-import type { SessionState } from "./api/types";
+import type { SessionKind, SessionState, Template } from "./api/types";
+import { bytes, cores, duration } from "./format";
 
 export const stateLabel: Record<SessionState, string> = {
   pending: "Queued",
@@ -46,4 +47,29 @@ export function canDelete(s: SessionState): boolean {
 /** isOver: the session no longer runs; its desktop cannot be shown. */
 export function isOver(s: SessionState): boolean {
   return s === "stopping" || s === "stopped" || s === "failed" || s === "deleted";
+}
+
+/**
+ * kindLabel names what a session or template runs: the workspace's own
+ * name when the core knows it ("VS Code", "Jupyter", "Linux desktop"),
+ * else the protocol's.
+ */
+export function kindLabel(x: { kind?: SessionKind | ""; kind_name?: string }): string {
+  if (x.kind_name) return x.kind_name;
+  if (x.kind === "vnc") return "Desktop";
+  if (x.kind === "http") return "Web app";
+  return "Unknown";
+}
+
+/**
+ * templateLimits lists a template's limits for people, CPU and memory
+ * first: ["2 CPUs", "4 GiB memory", "1024 processes", "stops after 1h idle",
+ * "runs at most 12h"].
+ */
+export function templateLimits(t: Template): string[] {
+  const out = [cores(t.cpu), t.memory_bytes ? `${bytes(t.memory_bytes)} memory` : "no memory limit"];
+  if (t.pids) out.push(`${t.pids} processes`);
+  if (t.idle_timeout) out.push(`stops after ${duration(t.idle_timeout)} idle`);
+  if (t.max_lifetime) out.push(`runs at most ${duration(t.max_lifetime)}`);
+  return out;
 }

@@ -45,6 +45,10 @@ type Deps struct {
 	PublicURL string
 	// Sessions runs the session lifecycle.
 	Sessions Sessions
+	// KindName, if set, returns the display name the template's workspace
+	// plugin gives itself ("VS Code"), which the UI shows as the session's
+	// kind; "" when it cannot tell.
+	KindName func(ctx context.Context, template string) string
 	// Tickets issues relay tickets.
 	Tickets relay.Tickets
 	// VNC is the relay's WebSocket handler; it checks its own ticket.

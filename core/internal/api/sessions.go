@@ -35,7 +35,11 @@ type sessionView struct {
 	UserID   uuid.UUID `json:"user_id"`
 	Template string    `json:"template"`
 	// Kind is "vnc" for a desktop, "http" for an app, "" when unknown.
-	Kind           string     `json:"kind"`
+	Kind string `json:"kind"`
+	// KindName is the workspace plugin's name for what the session is
+	// ("Linux desktop", "VS Code", "Jupyter"), which kind alone cannot
+	// tell apart; "" when unknown.
+	KindName       string     `json:"kind_name,omitempty"`
 	Runtime        string     `json:"runtime"`
 	State          string     `json:"state"`
 	CPUMillis      int64      `json:"cpu_millis"`
@@ -64,6 +68,7 @@ type templateView struct {
 	Description string  `json:"description,omitempty"`
 	Workspace   string  `json:"workspace"`
 	Kind        string  `json:"kind"`
+	KindName    string  `json:"kind_name,omitempty"`
 	Runtime     string  `json:"runtime"`
 	CPU         float64 `json:"cpu"`
 	MemoryBytes int64   `json:"memory_bytes"`
@@ -118,7 +123,11 @@ func (s *Server) listTemplates(c *fiber.Ctx, p *authn.Principal) error {
 		return err
 	}
 	ctx := c.UserContext()
-	return c.JSON(listOf(ts, "", func(t *config.Template) templateView { return viewTemplate(t, s.deps.Sessions.Kind(ctx, t.Name)) }))
+	return c.JSON(listOf(ts, "", func(t *config.Template) templateView {
+		v := viewTemplate(t, s.deps.Sessions.Kind(ctx, t.Name))
+		v.KindName = s.kindName(ctx, t.Name)
+		return v
+	}))
 }
 
 func (s *Server) listSessions(c *fiber.Ctx, p *authn.Principal) error {
@@ -178,8 +187,19 @@ func (s *Server) createSession(c *fiber.Ctx, p *authn.Principal) error {
 // viewSession returns the view of sessions with their kinds.
 func (s *Server) viewSession(ctx context.Context) func(store.Session) sessionView {
 	return func(sess store.Session) sessionView {
-		return viewSession(sess, s.deps.Sessions.Kind(ctx, sess.Template))
+		v := viewSession(sess, s.deps.Sessions.Kind(ctx, sess.Template))
+		v.KindName = s.kindName(ctx, sess.Template)
+		return v
 	}
+}
+
+// kindName is the template's workspace's display name, or "" without a
+// Deps.KindName.
+func (s *Server) kindName(ctx context.Context, template string) string {
+	if s.deps.KindName == nil {
+		return ""
+	}
+	return s.deps.KindName(ctx, template)
 }
 
 func (s *Server) getSession(c *fiber.Ctx, p *authn.Principal) error {

@@ -135,7 +135,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	srv := api.New(api.Deps{
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
 		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: live, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
-		Apps: apps, AppRouter: apps.Middleware(),
+		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, host).name,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

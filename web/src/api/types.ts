@@ -105,12 +105,18 @@ export interface Template {
   display_name?: string;
   description?: string;
   kind?: SessionKind;
-  cpu_millis?: number;
+  /** kind_name is the workspace's own name for its kind: "VS Code". */
+  kind_name?: string;
+  /** cpu is in cores; 0 means the runtime's default. */
+  cpu?: number;
   memory_bytes?: number;
-  // Further limits (idle timeout, lifetime, …) as the core reports them.
-  limits?: Record<string, string | number | boolean | null>;
+  pids?: number;
+  /** Go durations such as "1h0m0s"; absent when there is no limit. */
+  idle_timeout?: string;
+  max_lifetime?: string;
 }
 
+/** SessionKind is the workspace's protocol: a desktop or a web app. */
 export type SessionKind = "vnc" | "http";
 
 export type SessionState =
@@ -130,6 +136,8 @@ export interface Session {
   template: string;
   state: SessionState;
   kind: SessionKind;
+  /** kind_name tells web apps apart: "VS Code", "Jupyter". */
+  kind_name?: string;
   created_at: string;
   error?: string | null;
   url?: string;
@@ -139,6 +147,12 @@ export interface SessionEvent {
   id: string;
   state: SessionState;
   error?: string | null;
+}
+
+/** OpenedApp is where the browser goes to open a session's web app. */
+export interface OpenedApp {
+  url: string;
+  expires_at?: string;
 }
 
 export interface ConnectTicket {

@@ -2,7 +2,8 @@ import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { messageOf } from "../api/problem";
 import type { Session } from "../api/types";
-import { canDelete, canHibernate, canOpen, canResume, canStop } from "../sessions";
+import { openApp } from "../apps";
+import { canDelete, canHibernate, canOpen, canResume, canStop, kindLabel } from "../sessions";
 import { Alert } from "./Alert";
 import { ConfirmDialog } from "./Dialog";
 import { Link } from "./Link";
@@ -11,7 +12,10 @@ interface Props {
   session: Session;
   /** onChanged is told after an action so the caller can refresh. */
   onChanged: () => void;
-  /** showOpen adds the "Open" link (not on the desktop page itself). */
+  /**
+   * showOpen adds a desktop's "Open" link to its page (not wanted on that
+   * page itself). A web app's Open, which opens a new tab, is always shown.
+   */
   showOpen?: boolean;
 }
 
@@ -41,12 +45,24 @@ export function SessionActions({ session, onChanged, showOpen = true }: Props) {
     }
   }
 
+  function open() {
+    setError("");
+    // No await before openApp: its window.open must run inside the click.
+    openApp(session.id).catch((err: unknown) => setError(messageOf(err)));
+  }
+
   return (
     <div class="actions">
-      {showOpen && canOpen(s) && (
+      {showOpen && session.kind !== "http" && canOpen(s) && (
         <Link href={path} class="button primary">
           Open<span class="visually-hidden"> session {session.template}</span>
         </Link>
+      )}
+      {session.kind === "http" && canOpen(s) && (
+        <button type="button" class="primary" onClick={open}>
+          Open<span class="visually-hidden"> {kindLabel(session)} in a new tab</span>
+          <span aria-hidden="true">↗</span>
+        </button>
       )}
       {canHibernate(s) && (
         <button type="button" disabled={busy} onClick={() => void act("hibernate")}>

@@ -9,7 +9,7 @@ import { Link } from "../components/Link";
 import { SessionActions } from "../components/SessionActions";
 import { StateBadge } from "../components/StateBadge";
 import { DesktopConnection, type ConnectionStatus } from "../desktop/connection";
-import { isOver, stateLabel } from "../sessions";
+import { isOver, kindLabel, stateLabel } from "../sessions";
 
 const pollMillis = 3000;
 
@@ -102,16 +102,17 @@ function Toolbar({ session, onChanged, children }: { session: Session; onChanged
 
 function StatusPanel({ session }: { session: Session }) {
   const s = session.state;
+  const what = session.kind === "http" ? kindLabel(session) : "your desktop";
   let text: string;
   if (s === "pending") text = "Waiting for a place to run your session…";
-  else if (s === "starting") text = "Starting your desktop. This usually takes a few seconds.";
-  else if (s === "resuming") text = "Resuming your desktop where you left it…";
+  else if (s === "starting") text = `Starting ${what}. This usually takes a few seconds.`;
+  else if (s === "resuming") text = `Resuming ${what} where you left it…`;
   else if (s === "hibernating") text = "Hibernating: saving the session so you can resume it later…";
   else if (s === "hibernated") text = "This session is hibernated. Resume it to continue where you left off.";
   else if (s === "stopping") text = "The session is stopping.";
   else if (s === "stopped") text = "This session has stopped. Files in your home folder are kept.";
   else if (s === "failed") text = "This session failed.";
-  else if (s === "running") text = "This session runs a web app; open it from your sessions list.";
+  else if (s === "running") text = `${kindLabel(session)} is running. Open it in a new tab with Open above.`;
   else text = "This session was deleted.";
   return (
     <section class={`status-panel ${isOver(s) ? "over" : ""}`} aria-live="polite">

@@ -5,25 +5,13 @@ import type { List, Session, Template } from "../api/types";
 import { Alert } from "../components/Alert";
 import { Page } from "../components/Page";
 import { useLoad } from "../components/useLoad";
-import { bytes, cpu } from "../format";
 import { navigate } from "../router";
-
-/** limitText renders one extra template limit for people. */
-function limitText(key: string, v: string | number | boolean | null): string {
-  const name = key.replace(/_/g, " ");
-  if (v === null) return `${name}: none`;
-  if (typeof v === "number" && key.endsWith("_seconds")) {
-    const h = v / 3600;
-    return `${name.replace(/ seconds$/, "")}: ${h >= 1 ? `${+h.toFixed(1)} h` : `${Math.round(v / 60)} min`}`;
-  }
-  if (typeof v === "number" && key.endsWith("_bytes")) return `${name.replace(/ bytes$/, "")}: ${bytes(v)}`;
-  return `${name}: ${String(v)}`;
-}
+import { kindLabel, templateLimits } from "../sessions";
 
 /**
  * NewSessionPage starts a session from a template the caller may use. The
  * core answers 202 at once; the desktop page then shows the start's
- * progress.
+ * progress, and the sessions list a web app's, where Open then opens it.
  */
 export function NewSessionPage() {
   const templates = useLoad(() => api.get<List<Template> | Template[]>("/templates").then((t) => (Array.isArray(t) ? t : t.items)));
@@ -70,11 +58,9 @@ export function NewSessionPage() {
                 <span class="template-name">{t.display_name || t.name}</span>
                 {t.description && <span class="template-desc">{t.description}</span>}
                 <span class="template-limits">
-                  {t.kind && <span>{t.kind === "vnc" ? "Desktop" : "Web app"}</span>}
-                  {t.cpu_millis !== undefined && <span>{cpu(t.cpu_millis)}</span>}
-                  {t.memory_bytes !== undefined && <span>{bytes(t.memory_bytes)} memory</span>}
-                  {Object.entries(t.limits ?? {}).map(([k, v]) => (
-                    <span key={k}>{limitText(k, v)}</span>
+                  <span class="template-kind">{kindLabel(t)}</span>
+                  {templateLimits(t).map((l) => (
+                    <span key={l}>{l}</span>
                   ))}
                 </span>
               </label>

@@ -4,9 +4,13 @@ import { Page } from "../components/Page";
 import { SessionActions } from "../components/SessionActions";
 import { StateBadge } from "../components/StateBadge";
 import { dateTime, shortId } from "../format";
+import { kindLabel } from "../sessions";
 import { useSessions } from "../useSessions";
 
-/** SessionsPage lists the caller's sessions with their live state. */
+/**
+ * SessionsPage lists the caller's sessions with what each runs and its live
+ * state; Open shows a desktop here, or opens a web app in a new tab.
+ */
 export function SessionsPage() {
   const { sessions, error, live, announcement, reload } = useSessions();
   return (
@@ -37,6 +41,7 @@ export function SessionsPage() {
           <thead>
             <tr>
               <th scope="col">Template</th>
+              <th scope="col">Kind</th>
               <th scope="col">State</th>
               <th scope="col">Started</th>
               <th scope="col">Id</th>
@@ -51,6 +56,9 @@ export function SessionsPage() {
                 <th scope="row" data-label="Template">
                   {s.template}
                 </th>
+                <td data-label="Kind" data-kind={s.kind}>
+                  {kindLabel(s)}
+                </td>
                 <td data-label="State">
                   <StateBadge state={s.state} />
                   {s.error && <div class="error-text">{s.error}</div>}

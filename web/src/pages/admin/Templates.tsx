@@ -3,7 +3,7 @@ import type { List, Template } from "../../api/types";
 import { Alert } from "../../components/Alert";
 import { Page } from "../../components/Page";
 import { useLoad } from "../../components/useLoad";
-import { bytes, cpu } from "../../format";
+import { kindLabel, templateLimits } from "../../sessions";
 
 /** TemplatesPage shows the session templates; they are defined in the HCL config. */
 export function TemplatesPage() {
@@ -31,14 +31,10 @@ export function TemplatesPage() {
                   {x.display_name || x.name}
                   {x.description && <div class="hint">{x.description}</div>}
                 </th>
-                <td data-label="Kind">{x.kind === "vnc" ? "Desktop" : x.kind === "http" ? "Web app" : "—"}</td>
-                <td data-label="CPU">{cpu(x.cpu_millis)}</td>
-                <td data-label="Memory">{bytes(x.memory_bytes)}</td>
-                <td data-label="Other limits">
-                  {Object.entries(x.limits ?? {})
-                    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${v ?? "none"}`)
-                    .join(", ") || "—"}
-                </td>
+                <td data-label="Kind">{kindLabel(x)}</td>
+                <td data-label="CPU">{templateLimits(x)[0]}</td>
+                <td data-label="Memory">{templateLimits(x)[1]}</td>
+                <td data-label="Other limits">{templateLimits(x).slice(2).join(", ") || "—"}</td>
               </tr>
             ))}
           </tbody>
