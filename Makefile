@@ -32,24 +32,28 @@ build: web
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
 
-## run: build, make sure a Docker engine answers and the desktop image
-## exists (installing and starting what it can), then serve Atrium with its
-## embedded default config
+## run: build, make sure a Docker engine answers and the session images
+## (desktop, VS Code, Jupyter) exist (installing and starting what it can),
+## then serve Atrium with its embedded default config
 run: build
 	@bash scripts/docker-up.sh
 	@$(MAKE) --no-print-directory images
 	$(BIN)/atrium server $(if $(CONFIG),-config $(CONFIG))
 
 ## test: every test of every module, against real services (PostgreSQL,
-## the Docker engine, the desktop image, Chromium); the web UI is built
-## first so the binaries the end-to-end tests build embed it
+## the Docker engine, the session images, Chromium); the web UI is built
+## first so the binaries the end-to-end tests build embed it. The images
+## are built here, so the browser tests' sessions must run, not skip.
 test: images web
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
 	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
-	$(MAKE) test-browser
+	ATRIUM_E2E_REQUIRE_SESSIONS=1 $(MAKE) test-browser
 
 ## test-browser: the web UI's end-to-end tests in Debian's headless Chromium
-## against a real core; screenshots land in test/artifacts/browser
+## against a real core: sign-in and admin pages, a desktop, VS Code and
+## Jupyter (on *.apps.localhost origins); screenshots land in
+## test/artifacts/browser. Session tests skip without Docker or the images
+## unless ATRIUM_E2E_REQUIRE_SESSIONS=1
 test-browser: build
 	cd test/e2e/browser && npm ci --no-audit --no-fund && npm test
 

@@ -1,17 +1,21 @@
 // @ts-check
 // The browser tests' harness: a real `atrium server` (with its embedded
-// PostgreSQL, or the Docker runtime for the desktop tests), users made with
-// `atrium admin create-user`, and Debian's Chromium driven by playwright-core.
+// PostgreSQL, and the Docker runtime for the session tests), users made
+// with `atrium admin create-user`, and Debian's Chromium driven by
+// playwright-core.
 //
 // Environment:
 //   ATRIUM_BIN        the atrium binary, with the plugins beside it (default:
 //                     bin/atrium, from `make build`)
-//   ATRIUM_DESKTOP_IMAGE  the desktop image (default atrium/desktop:1)
+//   ATRIUM_DESKTOP_IMAGE, ATRIUM_CODE_IMAGE, ATRIUM_JUPYTER_IMAGE
+//                     the session images (default atrium/desktop:1,
+//                     atrium/code:1, atrium/jupyter:1; `make images`)
 //   CHROMIUM          the browser (default: /usr/bin/chromium)
-//   ATRIUM_E2E_REQUIRE_SESSIONS=1   fail, rather than skip, the desktop tests
-//                     when the core or the machine cannot run sessions
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+//   ATRIUM_E2E_REQUIRE_SESSIONS=1   fail, rather than skip, the session
+//                     tests when the core or the machine cannot run
+//                     sessions (`make test` sets it)
+import { execFile, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -68,19 +72,59 @@ export async function runAtrium(args, stdin = "") {
 /**
  * @typedef {object} Core
  * @property {string} url       the core's origin, e.g. http://127.0.0.1:41234
+ * @property {number} port      its port
  * @property {string} config    its config file
  * @property {() => string} log what it printed so far
- * @property {() => Promise<void>} stop
+ * @property {() => Promise<void>} stop  stops the core, then removes every
+ *   container and home volume its sessions left (see removeSessions)
  */
 
 /**
+ * docker runs the docker CLI and returns its stdout.
+ * @param {string[]} args
+ * @returns {Promise<string>}
+ */
+export function docker(args) {
+  return new Promise((ok, fail) =>
+    execFile("docker", args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? fail(new Error(`docker ${args.join(" ")}: ${err.message}\n${stderr}`)) : ok(stdout),
+    ),
+  );
+}
+
+/**
+ * removeSessions removes what a run's sessions left on the Docker engine:
+ * every container that mounts a home volume named with the run's prefix
+ * (running, stopped or hibernated), then those volumes. The prefix is
+ * unique to the run, so other runs and a developer's own sessions on the
+ * same engine are left alone. It runs at teardown whatever happened: a
+ * test that fails halfway must not leave its containers running.
+ * @param {string} volumePrefix
+ */
+export async function removeSessions(volumePrefix) {
+  const volumes = (await docker(["volume", "ls", "-q", "--filter", "label=atrium.managed=true", "--filter", "name=" + volumePrefix]))
+    .split("\n")
+    .filter((v) => v.startsWith(volumePrefix));
+  for (const v of volumes) {
+    const ids = (await docker(["ps", "-aq", "--filter", "volume=" + v])).split("\n").filter(Boolean);
+    if (ids.length) await docker(["rm", "-f", "-v", ...ids]);
+    await docker(["volume", "rm", "-f", v]);
+  }
+}
+
+/**
  * startCore writes a config (server block, plus extra HCL) into a fresh
- * directory, starts `atrium server` and waits for /healthz.
- * @param {string} [extra] more HCL, e.g. plugins and templates
+ * directory, starts `atrium server` and waits for /healthz. A session
+ * config from sessionsConfig has its leftovers removed by stop.
+ * @param {string | { hcl: string, volumePrefix?: string }} [extra] more HCL,
+ *   e.g. plugins and templates, or sessionsConfig's answer
+ * @param {{ appDomain?: string }} [opts] appDomain sets server { app_domain }
  * @returns {Promise<Core>}
  */
-export async function startCore(extra = "") {
+export async function startCore(extra = "", opts = {}) {
   if (!existsSync(atriumBin)) throw new Error(`${atriumBin} is missing: run \`make build\` first (or set ATRIUM_BIN)`);
+  const hcl = typeof extra === "string" ? extra : extra.hcl;
+  const volumePrefix = typeof extra === "string" ? "" : (extra.volumePrefix ?? "");
   // Not under a private temp folder: run as root, the embedded PostgreSQL
   // runs as the postgres user and must traverse every parent directory.
   const dir = mkdtempSync(join(tmpdir(), "atrium-browser-"));
@@ -88,47 +132,53 @@ export async function startCore(extra = "") {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = join(dir, "atrium.hcl");
+  const appDomain = opts.appDomain ? `  app_domain = "${opts.appDomain}"\n` : "";
   writeFileSync(
     config,
-    `server {\n  listen = "127.0.0.1:${port}"\n  public_url = "${url}"\n  state_dir = "${join(dir, "state")}"\n}\n` + extra,
+    `server {\n  listen = "127.0.0.1:${port}"\n  public_url = "${url}"\n  state_dir = "${join(dir, "state")}"\n${appDomain}}\n` + hcl,
   );
   let log = "";
   const proc = spawn(atriumBin, ["server", "-config", config, "-log-level", "debug"], { stdio: ["ignore", "pipe", "pipe"] });
   proc.stdout.on("data", (b) => (log += b));
   proc.stderr.on("data", (b) => (log += b));
   const exited = new Promise((ok) => proc.on("close", ok));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`atrium exited early:\n${log}`);
-    try {
-      if ((await fetch(url + "/healthz")).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`atrium did not answer /healthz within 90 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const home = await fetch(url + "/sessions");
-  if (!(home.headers.get("content-type") ?? "").startsWith("text/html") || home.status !== 200) {
-    proc.kill("SIGTERM");
-    await exited;
-    throw new Error(
-      `${url}/sessions answered ${home.status} ${home.headers.get("content-type")}, not the web UI: ` +
-        "the core must mount web.Handler() (core/internal/web) and be built with `make build`",
-    );
-  }
-  return {
-    url,
-    config,
-    log: () => log,
-    stop: async () => {
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill("SIGTERM");
       const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
       await exited;
       clearTimeout(timer);
+    }
+    try {
+      if (volumePrefix) await removeSessions(volumePrefix);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
-    },
+    }
   };
+  try {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`atrium exited early:\n${log}`);
+      try {
+        if ((await fetch(url + "/healthz")).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`atrium did not answer /healthz within 90 s:\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const home = await fetch(url + "/sessions");
+    if (!(home.headers.get("content-type") ?? "").startsWith("text/html") || home.status !== 200) {
+      throw new Error(
+        `${url}/sessions answered ${home.status} ${home.headers.get("content-type")}, not the web UI: ` +
+          "the core must mount web.Handler() (core/internal/web) and be built with `make build`",
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port, config, log: () => log, stop };
 }
 
 /**
@@ -230,15 +280,39 @@ export async function signIn(page, username, password) {
   await page.getByRole("heading", { level: 1, name: "Sessions" }).waitFor();
 }
 
-/** desktopConfig is desktop.hcl filled in, or the reason it cannot be. */
-export function desktopConfig(image = process.env.ATRIUM_DESKTOP_IMAGE ?? "atrium/desktop:1") {
-  const plugins = { RUNTIME_DOCKER: "atrium-runtime-docker", WORKSPACE_VNC: "atrium-workspace-vnc" };
-  let hcl = readFileSync(join(here, "../desktop.hcl"), "utf8").replaceAll("%BIN%", binDir).replaceAll("%DESKTOP_IMAGE%", image);
+/**
+ * sessionsConfig is sessions.hcl filled in — the Docker runtime, and the
+ * desktop, VS Code and Jupyter workspaces and templates — with a home
+ * volume prefix unique to this run; or the reason it cannot be.
+ * @returns {Promise<{ hcl: string, volumePrefix: string, reason?: undefined } | { reason: string, hcl?: undefined }>}
+ */
+export async function sessionsConfig() {
+  const images = {
+    DESKTOP_IMAGE: process.env.ATRIUM_DESKTOP_IMAGE ?? "atrium/desktop:1",
+    CODE_IMAGE: process.env.ATRIUM_CODE_IMAGE ?? "atrium/code:1",
+    JUPYTER_IMAGE: process.env.ATRIUM_JUPYTER_IMAGE ?? "atrium/jupyter:1",
+  };
+  const plugins = {
+    RUNTIME_DOCKER: "atrium-runtime-docker",
+    WORKSPACE_VNC: "atrium-workspace-vnc",
+    WORKSPACE_CODE: "atrium-workspace-code",
+    WORKSPACE_JUPYTER: "atrium-workspace-jupyter",
+  };
+  const volumePrefix = `atrium-e2e-browser-${randomBytes(4).toString("hex")}-`;
+  let hcl = readFileSync(join(here, "../sessions.hcl"), "utf8").replaceAll("%BIN%", binDir).replaceAll("%VOLUME_PREFIX%", volumePrefix);
   for (const [key, name] of Object.entries(plugins)) {
     const path = join(binDir, name);
     if (!existsSync(path)) return { reason: `${path} is missing (make build)` };
     hcl = hcl.replaceAll(`%SHA_${key}%`, sha256(path));
   }
-  if (!existsSync("/var/run/docker.sock")) return { reason: "no Docker engine (/var/run/docker.sock)" };
-  return { hcl };
+  if (!existsSync("/var/run/docker.sock")) return { reason: "no Docker engine (/var/run/docker.sock; bash scripts/docker-up.sh)" };
+  for (const [key, image] of Object.entries(images)) {
+    try {
+      await docker(["image", "inspect", "--format", "{{.Id}}", image]);
+    } catch {
+      return { reason: `the image ${image} is missing (make images)` };
+    }
+    hcl = hcl.replaceAll(`%${key}%`, image);
+  }
+  return { hcl, volumePrefix };
 }

@@ -3,18 +3,19 @@
 // relay, hibernate, resume, stop; and a member cannot reach it. Needs the
 // sessions API, the Docker engine, the plugins from `make build` and the
 // desktop image (images/desktop/build.sh); without them the tests skip,
-// or fail with ATRIUM_E2E_REQUIRE_SESSIONS=1.
+// or fail with ATRIUM_E2E_REQUIRE_SESSIONS=1. The core's stop removes the
+// run's containers and home volumes, whether the tests passed or not.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   adminPassword,
   apiSession,
   createUser,
-  desktopConfig,
   launch,
   memberPassword,
   newPage,
   screenshot,
+  sessionsConfig,
   signIn,
   startCore,
 } from "../lib/harness.mjs";
@@ -28,12 +29,12 @@ let browser;
 let skip = "";
 
 before(async () => {
-  const cfg = desktopConfig();
+  const cfg = await sessionsConfig();
   if (!cfg.hcl) {
     skip = cfg.reason;
     return;
   }
-  core = await startCore(cfg.hcl);
+  core = await startCore(cfg);
   await createUser(core, "admin", adminPassword, ["-admin", "-org", "team", "-role", "org_admin"]);
   await createUser(core, "member", memberPassword, ["-org", "team", "-role", "member"]);
   const api = await apiSession(core, "admin", adminPassword);
