@@ -58,7 +58,7 @@ export function NewSessionPage() {
                 <span class="template-name">{t.display_name || t.name}</span>
                 {t.description && <span class="template-desc">{t.description}</span>}
                 <span class="template-limits">
-                  <span class="template-kind">{kindLabel(t)}</span>
+                  {kindLabel(t) !== (t.display_name || t.name) && <span class="template-kind">{kindLabel(t)}</span>}
                   {templateLimits(t).map((l) => (
                     <span key={l}>{l}</span>
                   ))}
