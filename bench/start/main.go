@@ -19,7 +19,11 @@
 //
 //	path=atrium p50_ms=… p95_ms=… min_ms=… max_ms=… n=…
 //	path=docker-run p50_ms=… p95_ms=… min_ms=… max_ms=… n=…
-//	ratio atrium/docker-run p50=… p95=…
+//	ratio atrium/docker-run p50=… p95=… pair_p50=…
+//
+// pair_p50 is the median of each Atrium start over the docker-run start
+// that followed it: on a shared machine the load drifts during a run, and
+// the two starts of a pair see nearly the same load.
 package main
 
 import (
@@ -184,7 +188,12 @@ func run(o options) (err error) {
 	fmt.Printf("# start benchmark: API create → first framebuffer update, %d starts per path, interleaved, image %s, cpu 1 memory 1GiB\n", o.n, o.image)
 	fmt.Printf("path=atrium %s\n", a)
 	fmt.Printf("path=docker-run %s\n", d)
-	fmt.Printf("ratio atrium/docker-run p50=%.2f p95=%.2f\n", a.p50.Seconds()/d.p50.Seconds(), a.p95.Seconds()/d.p95.Seconds())
+	pairs := make([]float64, len(viaAtrium))
+	for i := range viaAtrium {
+		pairs[i] = viaAtrium[i].Seconds() / viaDocker[i].Seconds()
+	}
+	slices.Sort(pairs)
+	fmt.Printf("ratio atrium/docker-run p50=%.2f p95=%.2f pair_p50=%.2f\n", a.p50.Seconds()/d.p50.Seconds(), a.p95.Seconds()/d.p95.Seconds(), median(pairs))
 	return nil
 }
 
@@ -388,6 +397,15 @@ func summarise(ds []time.Duration) stats {
 		return s[max(0, min(len(s)-1, i))]
 	}
 	return stats{p50: rank(0.50), p95: rank(0.95), min: s[0], max: s[len(s)-1], n: len(s)}
+}
+
+// median is the middle of sorted xs, or the mean of its two middles.
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 func (s stats) String() string {
