@@ -58,9 +58,16 @@ type Probe struct {
 	// Port names one of the described ports.
 	Port string
 	// Path is the HTTP path for ProbeHTTP.
-	Path     string
+	Path string
+	// Interval is the longest pause between two probes; zero means
+	// 500 ms. The core probes sooner at first (20 ms after the first
+	// failure, half as long again after each further one), since a
+	// server usually answers within a second of its start.
 	Interval time.Duration
-	Timeout  time.Duration
+	// Timeout bounds one probe, from the dial to the answer: an RFB probe
+	// waits this long for the greeting, since a server may accept
+	// connections before it greets. Zero means 5 s.
+	Timeout time.Duration
 }
 
 // DescribeRequest is empty; it exists so the call can grow.
