@@ -104,8 +104,10 @@ bench-relay:
 bench-start:
 	$(GO) run ./bench/start $(BENCH_START_FLAGS)
 
-## bench-proxy: the app proxy beside direct HTTP to the same small app, one
-## bounded run (rps, p50, p99, ratio); BENCH_PROXY_FLAGS="-requests 5000" for a quick one
+## bench-proxy: the app proxy beside direct HTTP and Debian's nginx, in front
+## of a tiny Go app and of the real atrium/jupyter image (rps, p50, p99, CPU and
+## allocations per request, ratios); needs Docker, the image and nginx-light.
+## BENCH_PROXY_FLAGS="-requests 5000 -apps go -nginx=false" for a quick one
 .PHONY: bench-proxy
 bench-proxy:
 	$(GO) run ./bench/proxy $(BENCH_PROXY_FLAGS)

@@ -77,7 +77,7 @@ func startFront(ctx context.Context, apps []app, log hclog.Logger) (front, func(
 	f := fiber.New(cfg)
 	f.Use(p.Middleware())
 	go func() { _ = f.Listener(ln) }()
-	stopAll := func() { _ = f.Shutdown(); _ = p.Shutdown(context.Background()); stop() }
+	stopAll := func() { _ = f.ShutdownWithTimeout(5 * time.Second); _ = p.Shutdown(context.Background()); stop() }
 
 	fr := front{addr: ln.Addr().String(), hosts: map[string]string{}, cookies: map[string]string{}}
 	for name, s := range sessions {

@@ -4,7 +4,8 @@
 //
 //	path=APP-direct rps=… p50_ms=… p99_ms=… cpu_us_per_req=… allocs_per_req=…
 //	path=APP-atrium rps=… p50_ms=… p99_ms=… cpu_us_per_req=… allocs_per_req=…
-//	ratio app=APP x_direct_rps=… added_p99_ms=… proxy_cpu_us_per_req=… proxy_allocs_per_req=… goal(>=0.60x, <=1ms)=met|missed
+//	path=APP-nginx  rps=… p50_ms=… p99_ms=… cpu_us_per_req=… allocs_per_req=…
+//	ratio app=APP x_direct_rps=… added_p99_ms=… proxy_cpu_us_per_req=… proxy_allocs_per_req=… nginx_x_direct_rps=… … goal(>=0.60x, <=1ms)=met|missed
 //
 // Two apps:
 //
@@ -12,6 +13,11 @@
 //	         the proxy's own cost is most of each request's
 //	jupyter  the real atrium/jupyter image in a container, GET /api (its
 //	         version; no login, so the direct path needs no token)
+//
+// The nginx path is a peer: Debian's nginx as a plain keep-alive reverse
+// proxy to the same app, what one more HTTP hop costs on this machine with
+// a proxy that checks nothing (-nginx=false leaves it out). Its
+// cpu_us_per_req includes nginx's processes.
 //
 // The atrium path is the core's Fiber server with the app proxy in
 // isolation mode, the app cookie checked against a real PostgreSQL, and a
@@ -46,6 +52,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent keep-alive clients")
 	flag.IntVar(&o.rounds, "rounds", 10, "rounds the measured requests are split into; the paths take turns, and rps is the median round's")
 	apps := flag.String("apps", "go,jupyter", "apps to measure, comma-separated: go, jupyter (needs Docker and the atrium/jupyter image)")
+	flag.BoolVar(&o.nginx, "nginx", true, "also measure Debian's nginx as a plain reverse proxy in front of each app, as a peer")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the go app's atrium path to this file")
 	flag.Parse()
 	o.apps = strings.Split(*apps, ",")
@@ -58,6 +65,7 @@ func main() {
 type options struct {
 	requests, warmup, concurrency, rounds int
 	apps                                  []string
+	nginx                                 bool
 	cpuProfile                            string
 }
 
@@ -81,45 +89,59 @@ func run(o options) error {
 	defer stop()
 
 	for _, a := range apps {
-		direct := newTally(target{addr: a.addr, host: "127.0.0.1", path: a.path}, o.concurrency)
-		proxied := newTally(target{addr: env.addr, host: env.hosts[a.name], path: a.path, decorate: env.decorate(a.name)}, o.concurrency)
-		direct.round(o.warmup, o.concurrency, false)
-		proxied.round(o.warmup, o.concurrency, false)
+		paths := []*tally{
+			newTally(a.name+"-direct", target{addr: a.addr, host: "127.0.0.1", path: a.path}, o.concurrency),
+			newTally(a.name+"-atrium", target{addr: env.addr, host: env.hosts[a.name], path: a.path, decorate: env.decorate(a.name)}, o.concurrency),
+		}
+		if o.nginx {
+			n, err := startNginx(a.addr)
+			if err != nil {
+				return err
+			}
+			defer n.stop()
+			t := newTally(a.name+"-nginx", target{addr: n.addr, host: "127.0.0.1", path: a.path}, o.concurrency)
+			t.extCPU = n.cpu
+			paths = append(paths, t)
+		}
+		for _, t := range paths {
+			t.round(o.warmup, o.concurrency, false)
+		}
 		end := func() {}
 		if o.cpuProfile != "" && a.name == "go" {
 			end = startProfile(o.cpuProfile)
 		}
 		per := max(o.requests/o.rounds, 1)
 		for i := range o.rounds {
-			// Each goes first in every other round.
-			first, second := direct, proxied
-			if i%2 == 1 {
-				first, second = proxied, direct
+			// Each path goes first in turn.
+			for j := range paths {
+				paths[(i+j)%len(paths)].round(per, o.concurrency, true)
 			}
-			first.round(per, o.concurrency, true)
-			second.round(per, o.concurrency, true)
 		}
 		end()
-		results := []result{direct.result(), proxied.result()}
-		for _, r := range []struct {
-			path string
-			res  result
-		}{{a.name + "-direct", results[0]}, {a.name + "-atrium", results[1]}} {
-			if r.res.rps == 0 {
-				return fmt.Errorf("path %s: no request succeeded", r.path)
+		res := map[string]result{}
+		for _, t := range paths {
+			r := t.result()
+			if r.rps == 0 {
+				return fmt.Errorf("path %s: no request succeeded", t.name)
 			}
+			res[t.name] = r
 			fmt.Printf("path=%s rps=%.0f p50_ms=%.3f p99_ms=%.3f cpu_us_per_req=%.1f allocs_per_req=%.1f\n",
-				r.path, r.res.rps, r.res.p50, r.res.p99, r.res.cpuUS, r.res.allocs)
+				t.name, r.rps, r.p50, r.p99, r.cpuUS, r.allocs)
 		}
-		d, p := results[0], results[1]
+		d, p := res[a.name+"-direct"], res[a.name+"-atrium"]
 		ratio := p.rps / d.rps
 		added := p.p99 - d.p99
 		verdict := "met"
 		if ratio < 0.6 || added > 1 {
 			verdict = "missed"
 		}
-		fmt.Printf("ratio app=%s x_direct_rps=%.2f added_p99_ms=%.3f proxy_cpu_us_per_req=%.1f proxy_allocs_per_req=%.1f goal(>=0.60x, <=1ms)=%s requests=%d concurrency=%d\n",
-			a.name, ratio, added, p.cpuUS-d.cpuUS, p.allocs-d.allocs, verdict, o.requests, o.concurrency)
+		peer := ""
+		if n, ok := res[a.name+"-nginx"]; ok {
+			peer = fmt.Sprintf(" nginx_x_direct_rps=%.2f nginx_added_p99_ms=%.3f nginx_cpu_us_per_req=%.1f x_nginx_rps=%.2f",
+				n.rps/d.rps, n.p99-d.p99, n.cpuUS-d.cpuUS, p.rps/n.rps)
+		}
+		fmt.Printf("ratio app=%s x_direct_rps=%.2f added_p99_ms=%.3f proxy_cpu_us_per_req=%.1f proxy_allocs_per_req=%.1f%s goal(>=0.60x, <=1ms)=%s requests=%d concurrency=%d\n",
+			a.name, ratio, added, p.cpuUS-d.cpuUS, p.allocs-d.allocs, peer, verdict, o.requests, o.concurrency)
 	}
 	fmt.Printf("tunnels_opened=%d\n", dials.Load())
 	return nil

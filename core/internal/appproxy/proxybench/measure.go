@@ -30,7 +30,11 @@ type result struct {
 // burst of load from elsewhere on the machine hits both alike, and rps is
 // the median round's.
 type tally struct {
-	hc      *fasthttp.HostClient
+	name string
+	hc   *fasthttp.HostClient
+	// extCPU, when set, is the CPU time so far of another process on
+	// this path (nginx), added to this process's.
+	extCPU  func() time.Duration
 	t       target
 	lat     []time.Duration
 	rps     []float64
@@ -39,8 +43,8 @@ type tally struct {
 	n       int
 }
 
-func newTally(t target, concurrency int) *tally {
-	return &tally{hc: &fasthttp.HostClient{Addr: t.addr, MaxConns: concurrency}, t: t}
+func newTally(name string, t target, concurrency int) *tally {
+	return &tally{name: name, hc: &fasthttp.HostClient{Addr: t.addr, MaxConns: concurrency}, t: t}
 }
 
 // one sends one request and reports its latency and whether it got 200.
@@ -55,7 +59,7 @@ func (t *tally) one() (time.Duration, bool) {
 		t.t.decorate(req)
 	}
 	start := time.Now()
-	err := t.hc.Do(req, resp)
+	err := t.hc.DoTimeout(req, resp, 10*time.Second)
 	return time.Since(start), err == nil && resp.StatusCode() == 200
 }
 
@@ -68,7 +72,7 @@ func (t *tally) round(total, c int, record bool) {
 		lat[i] = make([]time.Duration, 0, total/c+1)
 	}
 	var wg sync.WaitGroup
-	cpu0, mallocs0 := usage()
+	cpu0, mallocs0 := t.usage()
 	start := time.Now()
 	for i := range c {
 		wg.Add(1)
@@ -83,7 +87,7 @@ func (t *tally) round(total, c int, record bool) {
 	}
 	wg.Wait()
 	wall := time.Since(start)
-	cpu1, mallocs1 := usage()
+	cpu1, mallocs1 := t.usage()
 	if !record {
 		return
 	}
@@ -110,11 +114,16 @@ func (t *tally) result() result {
 		cpuUS: float64(t.cpu.Microseconds()) / n, allocs: float64(t.mallocs) / n}
 }
 
-// usage is this process's CPU time so far and its heap allocations.
-func usage() (time.Duration, uint64) {
+// usage is the path's CPU time so far (this process's, and extCPU's) and
+// this process's heap allocations.
+func (t *tally) usage() (time.Duration, uint64) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ms.Mallocs
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if t.extCPU != nil {
+		cpu += t.extCPU()
+	}
+	return cpu, ms.Mallocs
 }
