@@ -118,8 +118,14 @@ func (r *Relay) drain(buf []byte) error {
 		n, err := r.up.Read(buf)
 		if n > 0 {
 			now := time.Now()
-			_ = r.ws.SetWriteDeadline(now.Add(r.opts.WriteTimeout))
-			if werr := r.ws.WriteMessage(websocket.BinaryMessage, buf[:n]); werr != nil {
+			var werr error
+			if r.direct {
+				werr = r.writeBinary(buf[:n], now.Add(r.opts.WriteTimeout))
+			} else {
+				_ = r.ws.SetWriteDeadline(now.Add(r.opts.WriteTimeout))
+				werr = r.ws.WriteMessage(websocket.BinaryMessage, buf[:n])
+			}
+			if werr != nil {
 				return &clientError{werr}
 			}
 			r.toClient.Add(uint64(n))

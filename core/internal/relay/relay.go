@@ -32,6 +32,13 @@ type Relay struct {
 	pool *sync.Pool
 	wait readyWaiter
 
+	// direct is set when raw takes a writev: pumpDown then writes its
+	// frames itself (writeBinary), with hdr, iov and vec reused for each.
+	direct bool
+	hdr    [frameHeaderMax]byte
+	iov    [2][]byte
+	vec    net.Buffers
+
 	started      time.Time
 	toUpstream   atomic.Uint64
 	toClient     atomic.Uint64
@@ -85,6 +92,7 @@ func New(ws *websocket.Conn, up net.Conn, owner Owner, opts Options) (*Relay, er
 		started: now,
 		done:    make(chan struct{}),
 	}
+	r.direct = vectored(r.raw)
 	r.wait = newReadyWaiter(up)
 	r.lastActivity.Store(now.UnixNano())
 	return r, nil
