@@ -36,7 +36,12 @@ func createNetwork(ctx context.Context, cli *client.Client, cfg settings, instan
 	_, err := cli.NetworkCreate(ctx, cfg.network, client.NetworkCreateOptions{
 		Driver: "bridge",
 		IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: cfg.subnet}}},
-		Labels: map[string]string{LabelManaged: managedValue, LabelRuntime: instance},
+		// Sessions must not reach each other: code-server and Jupyter
+		// trust whatever reaches their port. With inter-container traffic
+		// off, only the host (the core's endpoint tunnels) and the plugin
+		// reach a session.
+		Options: map[string]string{bridgeICC: "false"},
+		Labels:  map[string]string{LabelManaged: managedValue, LabelRuntime: instance},
 	})
 	switch {
 	case err == nil:
@@ -67,12 +72,20 @@ func verifyNetwork(n network.Inspect, cfg settings) error {
 		return fmt.Errorf("docker network %q has subnets [%s], not the configured %s: set config { subnet } to its subnet or remove the network so the plugin recreates it",
 			cfg.network, strings.Join(subnets, ", "), cfg.subnet)
 	}
+	if n.Options[bridgeICC] != "false" {
+		plugin.Logger().Warn("docker network lets sessions reach each other (inter-container traffic is on); recreate it: stop Atrium's sessions, `docker network rm "+cfg.network+"`, and the plugin creates it with "+bridgeICC+"=false",
+			"network", cfg.network)
+	}
 	if n.Labels[LabelManaged] != managedValue {
 		// An operator may create the network on purpose; say so, but go on.
 		plugin.Logger().Warn("docker network was not created by Atrium; using it anyway", "network", cfg.network)
 	}
 	return nil
 }
+
+// bridgeICC is the bridge driver's option for traffic between the
+// containers of one network.
+const bridgeICC = "com.docker.network.bridge.enable_icc"
 
 // containerIP returns a container's IPv4 address on the plugin's network.
 func containerIP(networks map[string]*network.EndpointSettings, name string) (netip.Addr, bool) {

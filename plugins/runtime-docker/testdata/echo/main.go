@@ -4,7 +4,9 @@
 // It echoes every byte it reads on -echo. With -file and -append it first
 // appends a line to a file (in the home volume) and then serves that file's
 // whole content to each connection on -cat, so a test can see what earlier
-// sessions wrote.
+// sessions wrote. With -reach it answers each connection on -cat with
+// whether it could open a TCP connection to that address, so a test can
+// see what a session reaches.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"time"
 )
 
 func main() {
@@ -20,7 +23,20 @@ func main() {
 	catAddr := flag.String("cat", ":7001", "address that serves -file's content")
 	file := flag.String("file", "", "file to append -append to at start")
 	appendLine := flag.String("append", "", "line to append to -file")
+	reach := flag.String("reach", "", "address to try to connect to for each connection on -cat")
 	flag.Parse()
+
+	if *reach != "" {
+		go serve(*catAddr, func(c net.Conn) {
+			t, err := net.DialTimeout("tcp", *reach, 2*time.Second)
+			if err != nil {
+				_, _ = io.WriteString(c, "unreachable: "+err.Error())
+				return
+			}
+			t.Close()
+			_, _ = io.WriteString(c, "reached")
+		})
+	}
 
 	if *file != "" {
 		f, err := os.OpenFile(*file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
