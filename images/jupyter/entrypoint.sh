@@ -5,17 +5,22 @@
 # rooted at the home folder /home/atrium, with the classic notebook
 # interface at /tree and the REST and kernel API under /api.
 #
-# Jupyter's token is off: the container is reachable only through Atrium's
-# app proxy, which authenticates the user and serves each session from its
-# own origin. Jupyter's own same-origin check on WebSockets and its XSRF
-# check stay on, so the proxy must forward the browser's Host header.
+# Jupyter requires the per-session token the core generated: Atrium's app
+# proxy, which authenticates the user, presents it on every request
+# ("Authorization: token …"), so nothing that reaches port 8888 another way
+# gets in. Only GET /api, the version, answers without it.
 #
-#   ATRIUM_BASE_PATH     optional; the path prefix under which the browser
-#                        reaches the app when a proxy forwards it without
-#                        stripping it (e.g. /apps/s-1). Jupyter builds
-#                        absolute links from it. Default /.
-#   ATRIUM_ALLOW_ORIGIN  optional; an origin (https://host) allowed besides
-#                        the same origin, for a proxy that rewrites Host.
+#   ATRIUM_JUPYTER_TOKEN  required; the token. It is written to a private
+#                         config file and removed from the environment, so
+#                         neither the kernels nor `ps` see it.
+#   ATRIUM_BASE_PATH      optional; the path prefix under which the browser
+#                         reaches the app when a proxy forwards it without
+#                         stripping it (e.g. /apps/s-1). Jupyter builds
+#                         absolute links from it and routes by it. Default /.
+#   ATRIUM_ALLOW_ORIGIN   optional; the origin (https://host[:port]) the
+#                         browser reaches the app at. Jupyter answers
+#                         token-authenticated requests with CORS headers
+#                         for whatever Origin they carry unless this is set.
 set -euo pipefail
 
 die() {
@@ -37,6 +42,22 @@ cd "$HOME"
 export JUPYTER_RUNTIME_DIR
 JUPYTER_RUNTIME_DIR=$(mktemp -d /tmp/jupyter-runtime.XXXXXXXX)
 
+# The token goes to Jupyter in a config file only this user can read, in
+# the container's /tmp: on the command line every process would see it in
+# `ps`, and in the environment every kernel would inherit it. The core
+# generates it URL-safe, which also keeps it a plain JSON string.
+token=${ATRIUM_JUPYTER_TOKEN:-}
+unset ATRIUM_JUPYTER_TOKEN
+[[ -n $token ]] ||
+	die "ATRIUM_JUPYTER_TOKEN is empty; the core passes the session's app_token secret in it"
+[[ $token =~ ^[A-Za-z0-9_-]{16,}$ ]] ||
+	die "ATRIUM_JUPYTER_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 _ -)"
+umask 077
+secret_config=$(mktemp -d /tmp/atrium-jupyter.XXXXXXXX)/atrium_token.json
+printf '{"ServerApp": {"token": "%s"}}\n' "$token" >"$secret_config"
+unset token
+umask 022
+
 base=${ATRIUM_BASE_PATH:-/}
 [[ $base == / || $base =~ ^(/[A-Za-z0-9._~-]+)+/?$ ]] ||
 	die "ATRIUM_BASE_PATH is '$base'; set it to a path like /apps/s-1, or leave it unset"
@@ -48,14 +69,14 @@ args=(
 	--ServerApp.port_retries=0
 	--ServerApp.open_browser=False
 	--ServerApp.allow_remote_access=True
-	--ServerApp.token=
+	--config="$secret_config"
 	--ServerApp.password=
 	--ServerApp.base_url="$base"
 	--ServerApp.root_dir="$HOME"
 	--ServerApp.default_url=/tree
 )
 if [[ -n ${ATRIUM_ALLOW_ORIGIN:-} ]]; then
-	[[ $ATRIUM_ALLOW_ORIGIN =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?$ ]] ||
+	[[ $ATRIUM_ALLOW_ORIGIN =~ ^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]+)?$ ]] ||
 		die "ATRIUM_ALLOW_ORIGIN is '$ATRIUM_ALLOW_ORIGIN'; set it to one origin like https://s-1.apps.example.com"
 	args+=(--ServerApp.allow_origin="$ATRIUM_ALLOW_ORIGIN")
 fi

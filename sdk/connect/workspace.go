@@ -30,10 +30,19 @@ func (w *workspaceClient) Describe(ctx context.Context, _ workspace.DescribeRequ
 			Interval: wire.Duration(p.GetIntervalMs()),
 			Timeout:  wire.Duration(p.GetTimeoutMs()),
 		},
-		Secrets:     resp.GetSecrets(),
-		DisplayName: resp.GetDisplayName(),
-		Description: resp.GetDescription(),
+		Secrets:      resp.GetSecrets(),
+		DisplayName:  resp.GetDisplayName(),
+		Description:  resp.GetDescription(),
+		UpstreamAuth: upstreamAuthFromProto(resp.GetUpstreamAuth()),
+		KeepBasePath: resp.GetKeepBasePath(),
 	}, nil
+}
+
+func upstreamAuthFromProto(a *workspacev1.UpstreamAuth) *workspace.UpstreamAuth {
+	if a == nil {
+		return nil
+	}
+	return &workspace.UpstreamAuth{Header: a.GetHeader(), Prefix: a.GetPrefix(), Secret: a.GetSecret()}
 }
 
 func (w *workspaceClient) LaunchSpec(ctx context.Context, req workspace.LaunchSpecRequest) (workspace.LaunchSpecResponse, error) {
@@ -44,6 +53,8 @@ func (w *workspaceClient) LaunchSpec(ctx context.Context, req workspace.LaunchSp
 		Resources:          wire.ResourcesToProto(req.Resources),
 		Secrets:            req.Secrets,
 		HomeVolume:         req.HomeVolume,
+		AppOrigin:          req.AppOrigin,
+		AppBasePath:        req.AppBasePath,
 	})
 	if err != nil {
 		return workspace.LaunchSpecResponse{}, fromStatus(err)

@@ -30,6 +30,8 @@ func launchSpecRequestFromProto(p *workspacev1.LaunchSpecRequest) LaunchSpecRequ
 		Resources:      wire.ResourcesFromProto(p.GetResources()),
 		Secrets:        p.GetSecrets(),
 		HomeVolume:     p.GetHomeVolume(),
+		AppOrigin:      p.GetAppOrigin(),
+		AppBasePath:    p.GetAppBasePath(),
 	}
 }
 
@@ -49,10 +51,19 @@ func describeResponseToProto(r DescribeResponse) (*workspacev1.DescribeResponse,
 			IntervalMs: wire.Millis(r.Readiness.Interval),
 			TimeoutMs:  wire.Millis(r.Readiness.Timeout),
 		},
-		Secrets:     r.Secrets,
-		DisplayName: r.DisplayName,
-		Description: r.Description,
+		Secrets:      r.Secrets,
+		DisplayName:  r.DisplayName,
+		Description:  r.Description,
+		UpstreamAuth: upstreamAuthToProto(r.UpstreamAuth),
+		KeepBasePath: r.KeepBasePath,
 	}, nil
+}
+
+func upstreamAuthToProto(a *UpstreamAuth) *workspacev1.UpstreamAuth {
+	if a == nil {
+		return nil
+	}
+	return &workspacev1.UpstreamAuth{Header: a.Header, Prefix: a.Prefix, Secret: a.Secret}
 }
 
 func protocolToProto(p Protocol) workspacev1.Protocol {

@@ -85,6 +85,27 @@ type DescribeResponse struct {
 	Secrets     []string
 	DisplayName string
 	Description string
+	// UpstreamAuth, for an HTTP workspace, is a header the core's app proxy
+	// sets on every request and WebSocket handshake it forwards to the app,
+	// so the app can refuse whatever did not come through the proxy. Nil:
+	// the proxy sets none.
+	UpstreamAuth *UpstreamAuth
+	// KeepBasePath says the app routes requests by their whole path under
+	// the base path it was told (LaunchSpecRequest.AppBasePath), as
+	// Jupyter's base_url does. By default the app proxy strips the base
+	// path, for apps that only use relative links.
+	KeepBasePath bool
+}
+
+// UpstreamAuth declares the header `Header: Prefix + <the session's Secret>`.
+type UpstreamAuth struct {
+	// Header is the field name, e.g. "Authorization". The core refuses
+	// names it manages itself (Host, Cookie, framing, forwarding).
+	Header string
+	// Prefix goes before the secret's value, e.g. "token ".
+	Prefix string
+	// Secret names one of Secrets.
+	Secret string
 }
 
 // LaunchSpecRequest asks for the spec of one session.
@@ -99,6 +120,16 @@ type LaunchSpecRequest struct {
 	// Secrets holds a fresh value for each name Describe listed.
 	Secrets    map[string]string
 	HomeVolume string
+	// AppOrigin is the origin, scheme://host[:port], at which browsers
+	// reach an HTTP workspace's app: an origin of its own
+	// (https://{session}.apps.example.com) when the core isolates apps,
+	// the core's own in path mode. Empty for other protocols and from
+	// cores that predate it.
+	AppOrigin string
+	// AppBasePath is the path under AppOrigin at which the app lives,
+	// starting and ending with "/": "/" on an origin of its own,
+	// "/apps/{session}/" in path mode. Empty when AppOrigin is.
+	AppBasePath string
 }
 
 // LaunchSpecResponse is what to run.

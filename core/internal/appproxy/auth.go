@@ -30,6 +30,9 @@ func (p *Proxy) serveAppHost(c *fiber.Ctx, id uuid.UUID) error {
 	if r != nil {
 		return refuse(c, *r, nil)
 	}
+	if _, r := p.admitApp(c, sess, ""); r != nil {
+		return refuse(c, *r, nil)
+	}
 	return p.forward(c, sess, target, "")
 }
 
@@ -133,6 +136,14 @@ func (p *Proxy) servePath(c *fiber.Ctx) error {
 	}
 	if r != nil {
 		return refuse(c, *r, nil)
+	}
+	up, r := p.admitApp(c, sess, PathPrefix+idStr)
+	if r != nil {
+		return refuse(c, *r, nil)
+	}
+	if up.keepBasePath {
+		// The app routes by the whole path (Jupyter's base_url).
+		tail = raw
 	}
 	return p.forward(c, sess, tail, PathPrefix+idStr)
 }

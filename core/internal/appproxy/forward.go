@@ -123,6 +123,7 @@ func (p *Proxy) upstreamRequest(c *fiber.Ctx, req *fasthttp.Request, target, pre
 	if prefix != "" {
 		req.Header.Set("X-Forwarded-Prefix", prefix)
 	}
+	setUpstreamAuth(c, &req.Header)
 }
 
 // checkFraming refuses requests whose body length is ambiguous, the root

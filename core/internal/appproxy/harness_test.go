@@ -90,7 +90,7 @@ func newUpstream(t *testing.T) *upstream {
 		Subprotocols: []string{"jupyter", "other"},
 		CheckOrigin:  func(*http.Request) bool { return true },
 	}
-	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+	echoWS := func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -105,16 +105,27 @@ func newUpstream(t *testing.T) *upstream {
 				return
 			}
 		}
-	})
+	}
+	mux.HandleFunc("/ws", echoWS)
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.mu.Lock()
 		u.got = append(u.got, seen{Host: r.Host, Method: r.Method, RequestURI: r.RequestURI, Header: r.Header.Clone()})
 		u.mu.Unlock()
 		// Dispatch by hand: ServeMux would redirect uncleaned paths,
 		// and the tests send those on purpose.
-		switch r.URL.Path {
-		case "/trickle", "/upload", "/setcookie", "/ws":
+		switch {
+		case r.URL.Path == "/trickle", r.URL.Path == "/upload", r.URL.Path == "/setcookie", r.URL.Path == "/ws":
 			mux.ServeHTTP(w, r)
+		case strings.HasSuffix(r.URL.Path, "/ws"):
+			// An app that keeps its base path serves its socket under it.
+			echoWS(w, r)
+		case strings.HasSuffix(r.URL.Path, "/basecookie"):
+			// An app that knows its base path sets cookies and redirects
+			// in the browser's paths: the folder of this request.
+			base := strings.TrimSuffix(r.URL.Path, "basecookie")
+			w.Header().Add("Set-Cookie", "c=3; Path="+base)
+			w.Header().Set("Location", base+"tree")
+			w.WriteHeader(http.StatusFound)
 		default:
 			_, _ = io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "text/plain")
@@ -155,6 +166,12 @@ type tunnels struct {
 	mu       sync.Mutex
 	dials    map[uuid.UUID]int
 	protocol map[uuid.UUID]workspace.Protocol
+	// upstream is what AppUpstream answers per session (zero: nothing to
+	// add); asked counts its calls.
+	upstream map[uuid.UUID]session.AppUpstream
+	asked    map[uuid.UUID]int
+	// upstreamErr, when set, is AppUpstream's answer for every session.
+	upstreamErr error
 }
 
 func (tu *tunnels) DialPrimary(ctx context.Context, s store.Session) (session.Connection, error) {
@@ -171,6 +188,31 @@ func (tu *tunnels) DialPrimary(ctx context.Context, s store.Session) (session.Co
 		return session.Connection{}, err
 	}
 	return session.Connection{Conn: c, Protocol: proto}, nil
+}
+
+func (tu *tunnels) AppUpstream(_ context.Context, s store.Session) (session.AppUpstream, error) {
+	tu.mu.Lock()
+	defer tu.mu.Unlock()
+	tu.asked[s.ID]++
+	if tu.upstreamErr != nil {
+		return session.AppUpstream{}, tu.upstreamErr
+	}
+	return tu.upstream[s.ID], nil
+}
+
+// setUpstream sets what AppUpstream answers for a session.
+func (tu *tunnels) setUpstream(id uuid.UUID, up session.AppUpstream, err error) {
+	tu.mu.Lock()
+	defer tu.mu.Unlock()
+	tu.upstream[id] = up
+	tu.upstreamErr = err
+}
+
+// askedFor counts AppUpstream's calls for a session.
+func (tu *tunnels) askedFor(id uuid.UUID) int {
+	tu.mu.Lock()
+	defer tu.mu.Unlock()
+	return tu.asked[id]
 }
 
 func (tu *tunnels) count(id uuid.UUID) int {
@@ -204,7 +246,8 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, st: storetest.Open(t), up: newUpstream(t)}
-	w.tun = &tunnels{addr: w.up.srv.Listener.Addr().String(), dials: map[uuid.UUID]int{}, protocol: map[uuid.UUID]workspace.Protocol{}}
+	w.tun = &tunnels{addr: w.up.srv.Listener.Addr().String(), dials: map[uuid.UUID]int{}, protocol: map[uuid.UUID]workspace.Protocol{},
+		upstream: map[uuid.UUID]session.AppUpstream{}, asked: map[uuid.UUID]int{}}
 	w.authn = authn.NewService(w.st, authn.DefaultSessionPolicy, hclog.NewNullLogger())
 	org, err := w.st.CreateOrg(ctx, "org", "Org")
 	must(t, err)

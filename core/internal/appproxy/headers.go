@@ -171,16 +171,38 @@ func (p *Proxy) confineCookie(raw []byte, prefix string) (string, bool) {
 		if len(path) == 0 || path[0] != '/' {
 			path = []byte("/")
 		}
-		ck.SetPathBytes(append([]byte(prefix), path...))
+		if !underPrefix(path, prefix) {
+			ck.SetPathBytes(append([]byte(prefix), path...))
+		}
 	}
 	return ck.String(), true
 }
 
 // prefixLocation puts an app's absolute-path redirect back under its
-// prefix in path mode; other forms are left alone.
+// prefix in path mode; other forms, and paths already under the prefix,
+// are left alone.
 func prefixLocation(v []byte, prefix string) []byte {
-	if len(v) > 0 && v[0] == '/' && !bytes.HasPrefix(v, []byte("//")) && !bytes.HasPrefix(v, []byte("/\\")) {
+	if len(v) > 0 && v[0] == '/' && !bytes.HasPrefix(v, []byte("//")) && !bytes.HasPrefix(v, []byte("/\\")) && !underPrefix(v, prefix) {
 		return append([]byte(prefix), v...)
 	}
 	return v
+}
+
+// underPrefix reports whether an app's path (a redirect, a cookie's Path)
+// already lies under the path-mode prefix /apps/{session}. An app told its
+// base path (workspace.DescribeResponse.KeepBasePath: Jupyter) answers in
+// the browser's paths, which must not be prefixed a second time; they stay
+// confined to the app either way.
+func underPrefix(path []byte, prefix string) bool {
+	if len(path) < len(prefix) || string(path[:len(prefix)]) != prefix {
+		return false
+	}
+	if len(path) == len(prefix) {
+		return true
+	}
+	switch path[len(prefix)] {
+	case '/', '?', '#':
+		return true
+	}
+	return false
 }

@@ -20,6 +20,9 @@ import (
 // one. Each call opens a new tunnel, which is why the proxy pools them.
 type Sessions interface {
 	DialPrimary(ctx context.Context, s store.Session) (session.Connection, error)
+	// AppUpstream says what to add to requests for s's app: a plugin call
+	// and a decryption, which is why the proxy caches it per instance.
+	AppUpstream(ctx context.Context, s store.Session) (session.AppUpstream, error)
 }
 
 // Authenticator turns the core's session cookie into a principal; path

@@ -34,7 +34,9 @@ type Proxy struct {
 	pools   *pools
 	sockets *sockets
 	grants  *grantCache
-	stop    context.CancelFunc
+	// upstreams caches what each session instance's requests carry upstream.
+	upstreams *upstreams
+	stop      context.CancelFunc
 }
 
 // New builds the proxy. It logs, once, which mode it runs in; path mode
@@ -49,6 +51,7 @@ func New(opts Options) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{opts: o, o: or, secure: or.scheme == "https", sockets: newSockets(), grants: newGrantCache(o.GrantCacheTTL)}
+	p.upstreams = newUpstreams()
 	p.cookie = PlainAppCookie
 	if p.secure {
 		p.cookie = SecureAppCookie
@@ -121,9 +124,7 @@ func (p *Proxy) appHost(host string) (id uuid.UUID, isApp, ok bool) {
 }
 
 // appOrigin is the origin of a session's app in isolation mode.
-func (p *Proxy) appOrigin(id uuid.UUID) string {
-	return p.o.scheme + "://" + id.String() + p.o.appSuffix + p.o.port
-}
+func (p *Proxy) appOrigin(id uuid.UUID) string { return p.o.appOrigin(id) }
 
 // CloseSession ends the session's live app WebSockets and drops its pooled
 // connections; call it when the session leaves the running state. Cookies
@@ -131,6 +132,7 @@ func (p *Proxy) appOrigin(id uuid.UUID) string {
 func (p *Proxy) CloseSession(id string) int {
 	p.pools.drop(id)
 	p.grants.dropSession(id)
+	p.upstreams.drop(id)
 	return p.sockets.closeSession(id)
 }
 

@@ -33,6 +33,8 @@ var (
 	refuseOrigin        = refusal{http.StatusForbidden, "bad-origin", "the WebSocket's Origin is not this app's origin"}
 	refuseStore         = refusal{http.StatusServiceUnavailable, "unavailable", "the server could not check your access; retry shortly"}
 	refuseWebSocketDial = refusal{http.StatusBadGateway, "app-websocket", "the session's app refused the WebSocket"}
+	refuseCrossOrigin   = refusal{http.StatusForbidden, "cross-origin", "a page of another origin may not send this request to the app"}
+	refuseAppSetup      = refusal{http.StatusServiceUnavailable, "app-unavailable", "Atrium could not learn how to reach the session's app; retry shortly"}
 )
 
 func refuse(c *fiber.Ctx, r refusal, extra map[string]string) error {

@@ -150,6 +150,7 @@ func (p *Proxy) upstreamWSHeader(c *fiber.Ctx, prefix string) http.Header {
 	if prefix != "" {
 		h.Set("X-Forwarded-Prefix", prefix)
 	}
+	setUpstreamAuthWS(c, h)
 	return h
 }
 

@@ -26,6 +26,19 @@ func (f *front) dialWS(t *testing.T, url, origin, cookie string) (*websocket.Con
 	return d.Dial(url, h)
 }
 
+// dialWSHeader opens a WebSocket through the front with header h.
+func (f *front) dialWSHeader(t *testing.T, url string, h http.Header) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	d := websocket.Dialer{
+		NetDialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var nd net.Dialer
+			return nd.DialContext(ctx, "tcp", f.addr)
+		},
+		HandshakeTimeout: 5 * time.Second,
+	}
+	return d.Dial(url, h)
+}
+
 // TestWebSocketEcho: text and binary messages cross unchanged both ways,
 // with the app's chosen subprotocol, and the app never sees Atrium's
 // cookie; the session's close or the user's logout ends the socket.

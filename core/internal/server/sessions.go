@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
@@ -30,9 +31,15 @@ func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host 
 	if err != nil {
 		return nil, err
 	}
+	// Web apps are told where browsers reach them (Jupyter's base_url and
+	// allowed origin), which only the configuration decides.
+	apps, err := appproxy.NewLocator(cfg.Server.PublicURL, cfg.Server.AppDomain)
+	if err != nil {
+		return nil, err
+	}
 	return session.New(ctx, session.Options{
 		Store: st, Plugins: session.HostPlugins(host), Templates: cfg.Templates, Runtimes: cfg.Runtimes,
-		EvalContext: cfg.EvalContext(), Sealer: sealer, Logger: log, CallTimeout: cfg.Server.PluginTimeout * 6,
+		EvalContext: cfg.EvalContext(), Sealer: sealer, Apps: apps, Logger: log, CallTimeout: cfg.Server.PluginTimeout * 6,
 	})
 }
 

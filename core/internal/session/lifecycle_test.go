@@ -325,10 +325,19 @@ func TestFailedStartLeavesNothingBehind(t *testing.T) {
 	if !strings.Contains(s.Error, "ended before it was ready") {
 		t.Fatalf("error shown to the user: %q", s.Error)
 	}
-	list, err := e.runtime().ListSessions(context.Background(), runtime.ListRequest{})
-	must(t, err)
-	if len(list.Sessions) != 0 {
-		t.Fatalf("the runtime still has %+v after a failed start", list.Sessions)
+	// The session reads failed first; the runtime's leftovers are removed
+	// right after.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list, err := e.runtime().ListSessions(context.Background(), runtime.ListRequest{})
+		must(t, err)
+		if len(list.Sessions) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the runtime still has %+v 10s after a failed start", list.Sessions)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -38,6 +38,9 @@ type Options struct {
 	EvalContext *hcl.EvalContext
 	// Sealer encrypts session secrets at rest. Required.
 	Sealer *Sealer
+	// Apps says where browsers reach web apps, which HTTP workspaces are
+	// told at launch (the app proxy's Locator). Nil: they are not told.
+	Apps   AppLocator
 	Logger hclog.Logger
 	// ResyncInterval is how often the reconciler compares the database with
 	// every runtime's ListSessions, culls idle sessions and retries what

@@ -154,12 +154,14 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	}
 	rs := m.runtimeSession(s)
 	cctx, cancel = m.callCtx(ctx)
-	ls, err := ws.LaunchSpec(cctx, workspace.LaunchSpecRequest{
+	lreq := workspace.LaunchSpecRequest{
 		Session: rs, TemplateConfig: tcfg, Image: tpl.Image,
 		Resources:  launch.Resources{CPU: tpl.CPU, MemoryBytes: tpl.Memory, Pids: tpl.Pids},
 		Secrets:    secrets,
 		HomeVolume: HomeVolume(s.UserID),
-	})
+	}
+	m.appLocation(&lreq, desc, s.ID)
+	ls, err := ws.LaunchSpec(cctx, lreq)
 	cancel()
 	if err != nil {
 		return m.fail(ctx, s, fmt.Sprintf("the workspace %q could not say what to launch: %v", tpl.Workspace, err))

@@ -22,6 +22,9 @@ const (
 	Port = 8080
 	// ReadyPath answers 200 once code-server serves requests.
 	ReadyPath = "/healthz"
+	// EnvBasePath tells code-server the path browsers reach it under
+	// (/apps/{session} in the core's path mode); unset at the root.
+	EnvBasePath = "ATRIUM_BASE_PATH"
 	// PortName, HomePath and User are every httpapp image's.
 	PortName = httpapp.PortName
 	HomePath = httpapp.HomePath
@@ -37,6 +40,10 @@ var Spec = httpapp.Spec{
 	ImageContract: "it must follow the atrium/code contract (code-server on port 8080 without its own login, uid 1000, home /home/atrium).",
 	Port:          Port,
 	ReadyPath:     ReadyPath,
+	// code-server's links are relative, so the proxy strips the base
+	// path; the few absolute URLs it builds (--abs-proxy-base-path) need
+	// it.
+	BasePathEnv: EnvBasePath,
 }
 
 // New returns the workspace; the SDK calls Configure before anything else.

@@ -80,8 +80,33 @@ func TestDescribe(t *testing.T) {
 	if r.Kind != workspace.ProbeHTTP || r.Port != "http" || r.Path != "/healthz" || r.Interval <= 0 || r.Timeout <= 0 {
 		t.Errorf("readiness = %+v, want an HTTP probe of /healthz on http with an interval and a timeout", r)
 	}
-	if len(got.Secrets) != 0 {
-		t.Errorf("secrets = %v, want none: the core's proxy authenticates", got.Secrets)
+	// code-server has no header token to check, so there is no secret;
+	// its links are relative, so the proxy strips the base path.
+	if len(got.Secrets) != 0 || got.UpstreamAuth != nil || got.KeepBasePath {
+		t.Errorf("secrets %v, upstream auth %+v, keep base path %v; want none, nil, false", got.Secrets, got.UpstreamAuth, got.KeepBasePath)
+	}
+}
+
+// TestLaunchSpecBasePath: in the core's path mode code-server is told the
+// path it is served under, for its few absolute URLs; on an origin of its
+// own it is told nothing.
+func TestLaunchSpecBasePath(t *testing.T) {
+	ws := serve(t, `{}`)
+	req := request()
+	req.AppOrigin, req.AppBasePath = "https://atrium.example.com", "/apps/s-1/"
+	resp, err := ws.LaunchSpec(ctx(t), req)
+	if err != nil {
+		t.Fatalf("LaunchSpec: %v", err)
+	}
+	if want := map[string]string{"ATRIUM_BASE_PATH": "/apps/s-1"}; !reflect.DeepEqual(resp.Spec.Env, want) {
+		t.Errorf("path mode: env %v, want %v", resp.Spec.Env, want)
+	}
+	req.AppOrigin, req.AppBasePath = "https://s-1.apps.example.com", "/"
+	if resp, err = ws.LaunchSpec(ctx(t), req); err != nil {
+		t.Fatalf("LaunchSpec: %v", err)
+	}
+	if resp.Spec.Env != nil {
+		t.Errorf("own origin: env %v, want none", resp.Spec.Env)
 	}
 }
 

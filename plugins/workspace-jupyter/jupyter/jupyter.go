@@ -2,8 +2,9 @@
 // container of the atrium/jupyter image (images/jupyter), whose Jupyter
 // Server serves the notebook interface, the REST API and the kernels'
 // WebSockets over HTTP on port 8888, rooted at the user's home. The core
-// proxies the browser's traffic to that port and authenticates the user;
-// Jupyter's token is off.
+// proxies the browser's traffic to that port and authenticates the user.
+// Jupyter also requires a per-session token, which only the core's proxy
+// presents, so nothing that reaches the port by another way gets in.
 package jupyter
 
 import (
@@ -25,6 +26,17 @@ const (
 	// ReadyPath is the API's root: it answers 200 with the server's
 	// version once the server handles requests, and needs no login.
 	ReadyPath = "/api"
+	// EnvBasePath tells Jupyter its base_url, the path browsers reach it
+	// under (/apps/{session} in the core's path mode); unset at the root.
+	EnvBasePath = "ATRIUM_BASE_PATH"
+	// EnvAllowOrigin is the origin browsers reach it at, Jupyter's
+	// allow_origin: token-authenticated requests would otherwise be
+	// answered with CORS for any origin.
+	EnvAllowOrigin = "ATRIUM_ALLOW_ORIGIN"
+	// EnvToken carries the session's token, which Jupyter requires on
+	// every request but /api; the entrypoint removes it from the
+	// environment before starting Jupyter.
+	EnvToken = "ATRIUM_JUPYTER_TOKEN"
 	// PortName, HomePath and User are every httpapp image's.
 	PortName = httpapp.PortName
 	HomePath = httpapp.HomePath
@@ -38,9 +50,14 @@ var Spec = httpapp.Spec{
 	DisplayName:   "Jupyter",
 	Description:   "Jupyter notebooks with a Python 3 kernel, with your home folder kept between sessions.",
 	DefaultImage:  DefaultImage,
-	ImageContract: "it must follow the atrium/jupyter contract (Jupyter Server on port 8888 without a token, uid 1000, home /home/atrium).",
+	ImageContract: "it must follow the atrium/jupyter contract (Jupyter Server on port 8888 under $ATRIUM_BASE_PATH, requiring the token in $ATRIUM_JUPYTER_TOKEN, uid 1000, home /home/atrium).",
 	Port:          Port,
 	ReadyPath:     ReadyPath,
+	// Jupyter builds absolute links from its base_url and routes by it.
+	BasePathEnv:  EnvBasePath,
+	KeepBasePath: true,
+	OriginEnv:    EnvAllowOrigin,
+	Token:        &httpapp.Token{Env: EnvToken, Header: "Authorization", Prefix: "token "},
 }
 
 // New returns the workspace; the SDK calls Configure before anything else.

@@ -35,11 +35,15 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
+// request is what the core sends for a session in isolation mode.
 func request() workspace.LaunchSpecRequest {
 	return workspace.LaunchSpecRequest{
-		Session:    runtime.Session{ID: "s-1", UserID: "u-1", OrgID: "o-1", Template: "jupyter"},
-		Resources:  launch.Resources{CPU: 2, MemoryBytes: 4 << 30, Pids: 1024},
-		HomeVolume: "atrium-home-u-1",
+		Session:     runtime.Session{ID: "s-1", UserID: "u-1", OrgID: "o-1", Template: "jupyter"},
+		Resources:   launch.Resources{CPU: 2, MemoryBytes: 4 << 30, Pids: 1024},
+		Secrets:     map[string]string{"app_token": "t0ken-of-s-1"},
+		HomeVolume:  "atrium-home-u-1",
+		AppOrigin:   "https://s-1.apps.example.com",
+		AppBasePath: "/",
 	}
 }
 
@@ -80,8 +84,41 @@ func TestDescribe(t *testing.T) {
 	if r.Kind != workspace.ProbeHTTP || r.Port != "http" || r.Path != "/api" || r.Interval <= 0 || r.Timeout <= 0 {
 		t.Errorf("readiness = %+v, want an HTTP probe of /api on http with an interval and a timeout", r)
 	}
-	if len(got.Secrets) != 0 {
-		t.Errorf("secrets = %v, want none: the core's proxy authenticates", got.Secrets)
+	// A per-session token that the core's proxy presents as Jupyter's
+	// "Authorization: token …", and Jupyter's base_url kept in the path.
+	if !reflect.DeepEqual(got.Secrets, []string{"app_token"}) {
+		t.Errorf("secrets = %v, want [app_token]", got.Secrets)
+	}
+	if want := (&workspace.UpstreamAuth{Header: "Authorization", Prefix: "token ", Secret: "app_token"}); !reflect.DeepEqual(got.UpstreamAuth, want) {
+		t.Errorf("upstream auth = %+v, want %+v", got.UpstreamAuth, want)
+	}
+	if !got.KeepBasePath {
+		t.Error("keep base path is off; Jupyter routes by its base_url")
+	}
+}
+
+// TestLaunchSpecPathMode: under the core's path mode Jupyter is told its
+// base URL and the core's origin.
+func TestLaunchSpecPathMode(t *testing.T) {
+	ws := serve(t, `{}`)
+	req := request()
+	req.AppOrigin, req.AppBasePath = "http://127.0.0.1:8080", "/apps/s-1/"
+	resp, err := ws.LaunchSpec(ctx(t), req)
+	if err != nil {
+		t.Fatalf("LaunchSpec: %v", err)
+	}
+	want := map[string]string{"ATRIUM_BASE_PATH": "/apps/s-1", "ATRIUM_ALLOW_ORIGIN": "http://127.0.0.1:8080"}
+	if !reflect.DeepEqual(resp.Spec.Env, want) {
+		t.Errorf("env = %v, want %v", resp.Spec.Env, want)
+	}
+}
+
+func TestLaunchSpecNeedsToken(t *testing.T) {
+	ws := serve(t, `{}`)
+	req := request()
+	req.Secrets = nil
+	if _, err := ws.LaunchSpec(ctx(t), req); err == nil || !strings.Contains(err.Error(), "app_token") {
+		t.Fatalf("LaunchSpec without the token: %v, want an error naming app_token", err)
 	}
 }
 
@@ -93,7 +130,11 @@ func TestLaunchSpecDefaults(t *testing.T) {
 		t.Fatalf("LaunchSpec: %v", err)
 	}
 	want := launch.Spec{
-		Image:      "atrium/jupyter:1",
+		Image: "atrium/jupyter:1",
+		// On an origin of its own Jupyter's base URL is the root: only
+		// the origin is said.
+		Env:        map[string]string{"ATRIUM_ALLOW_ORIGIN": "https://s-1.apps.example.com"},
+		Secrets:    map[string]string{"ATRIUM_JUPYTER_TOKEN": "t0ken-of-s-1"},
 		Resources:  req.Resources,
 		Ports:      []launch.Port{{Name: "http", Port: 8888}},
 		HomePath:   "/home/atrium",

@@ -11,6 +11,8 @@ package httpapp
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +52,50 @@ type Spec struct {
 	// ReadyInterval is how often readiness is polled; default 250 ms, since
 	// apps answer a second or two after their container starts.
 	ReadyInterval time.Duration
+	// BasePathEnv names the environment variable that tells the app the
+	// path under which browsers reach it, without the trailing slash
+	// (/apps/{session}); it is left unset when the app has an origin of
+	// its own. Empty: the app is not told.
+	BasePathEnv string
+	// KeepBasePath says the app serves under the base path it was told,
+	// routing by the whole path, so the core's proxy must forward paths
+	// with it (Jupyter's base_url). Without it the proxy strips the base
+	// path, which suits apps whose links are relative.
+	KeepBasePath bool
+	// OriginEnv names the variable that carries the origin
+	// (scheme://host[:port]) browsers reach the app at, e.g. for its
+	// allowed origins. Empty: the app is not told.
+	OriginEnv string
+	// Token, when set, has the core generate a per-session secret, hand it
+	// to the app, and present it on every request its proxy forwards, so
+	// the app refuses whatever reaches it by another way.
+	Token *Token
+}
+
+// Token is how an app receives and checks its per-session credential.
+type Token struct {
+	// Env names the variable that carries it into the container; the
+	// image should take it out of the environment before starting the
+	// app, so the app's children do not inherit it.
+	Env string
+	// Header and Prefix are how the proxy presents it:
+	// "Header: Prefix<token>", e.g. Authorization and "token ".
+	Header, Prefix string
+}
+
+// TokenSecret names the per-session secret that holds the app's token.
+const TokenSecret = "app_token"
+
+// check refuses a Spec whose parts contradict each other: a plugin bug,
+// reported at the first Configure.
+func (s Spec) check() error {
+	switch {
+	case s.KeepBasePath && s.BasePathEnv == "":
+		return fmt.Errorf("%s: the Spec keeps the base path but names no BasePathEnv to tell the app it", s.Plugin.Name)
+	case s.Token != nil && (s.Token.Env == "" || s.Token.Header == ""):
+		return fmt.Errorf("%s: the Spec's Token needs Env and Header", s.Plugin.Name)
+	}
+	return nil
 }
 
 // Workspace serves one Spec. Create it with New.
@@ -87,6 +133,9 @@ func (w *Workspace) ConfigSchema() schema.Object {
 // Configure checks the config block; attributes it leaves out keep their
 // defaults.
 func (w *Workspace) Configure(_ context.Context, req plugin.ConfigureRequest) (plugin.ConfigureResponse, error) {
+	if err := w.spec.check(); err != nil {
+		return plugin.ConfigureResponse{}, err
+	}
 	c, err := w.decode(req.Config, w.spec.Plugin.Name+" config")
 	if err != nil {
 		return plugin.ConfigureResponse{}, err
@@ -100,9 +149,9 @@ func (w *Workspace) Configure(_ context.Context, req plugin.ConfigureRequest) (p
 }
 
 // Describe says that sessions serve HTTP on the "http" port and are ready
-// when ReadyPath answers.
+// when ReadyPath answers, and declares the Spec's token and base path.
 func (w *Workspace) Describe(context.Context, workspace.DescribeRequest) (workspace.DescribeResponse, error) {
-	return workspace.DescribeResponse{
+	d := workspace.DescribeResponse{
 		Protocol:    workspace.ProtocolHTTP,
 		Ports:       []launch.Port{{Name: PortName, Port: w.spec.Port}},
 		PrimaryPort: PortName,
@@ -113,9 +162,15 @@ func (w *Workspace) Describe(context.Context, workspace.DescribeRequest) (worksp
 			Interval: w.spec.ReadyInterval,
 			Timeout:  2 * time.Second,
 		},
-		DisplayName: w.spec.DisplayName,
-		Description: w.spec.Description,
-	}, nil
+		DisplayName:  w.spec.DisplayName,
+		Description:  w.spec.Description,
+		KeepBasePath: w.spec.KeepBasePath,
+	}
+	if t := w.spec.Token; t != nil {
+		d.Secrets = []string{TokenSecret}
+		d.UpstreamAuth = &workspace.UpstreamAuth{Header: t.Header, Prefix: t.Prefix, Secret: TokenSecret}
+	}
+	return d, nil
 }
 
 // LaunchSpec builds the container for one session. The image is the
@@ -133,6 +188,7 @@ func (w *Workspace) LaunchSpec(_ context.Context, req workspace.LaunchSpecReques
 	}
 	spec := launch.Spec{
 		Image:      c.Image,
+		Env:        w.appEnv(req),
 		Resources:  req.Resources,
 		Ports:      []launch.Port{{Name: PortName, Port: w.spec.Port}},
 		HomePath:   HomePath,
@@ -140,6 +196,29 @@ func (w *Workspace) LaunchSpec(_ context.Context, req workspace.LaunchSpecReques
 		User:       User,
 		WorkingDir: HomePath,
 	}
-	plugin.Logger().Debug("launch spec", "session", req.Session.ID, "image", spec.Image)
+	if t := w.spec.Token; t != nil {
+		token := req.Secrets[TokenSecret]
+		if token == "" {
+			return workspace.LaunchSpecResponse{}, fmt.Errorf("%s: no %s secret for session %s; the core must generate every secret Describe lists", w.spec.Plugin.Name, TokenSecret, req.Session.ID)
+		}
+		spec.Secrets = map[string]string{t.Env: token}
+	}
+	plugin.Logger().Debug("launch spec", "session", req.Session.ID, "image", spec.Image, "base_path", req.AppBasePath)
 	return workspace.LaunchSpecResponse{Spec: spec}, nil
+}
+
+// appEnv tells the app where browsers reach it, as the Spec asks; nil when
+// there is nothing to tell.
+func (w *Workspace) appEnv(req workspace.LaunchSpecRequest) map[string]string {
+	env := map[string]string{}
+	if base := strings.TrimSuffix(req.AppBasePath, "/"); w.spec.BasePathEnv != "" && base != "" {
+		env[w.spec.BasePathEnv] = base
+	}
+	if w.spec.OriginEnv != "" && req.AppOrigin != "" {
+		env[w.spec.OriginEnv] = req.AppOrigin
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	return env
 }

@@ -171,6 +171,11 @@ func (t tunnels) DialPrimary(ctx context.Context, s store.Session) (session.Conn
 	return session.Connection{Conn: c, Protocol: workspace.ProtocolHTTP}, err
 }
 
+// AppUpstream declares nothing to add: the bench's apps check no token.
+func (t tunnels) AppUpstream(context.Context, store.Session) (session.AppUpstream, error) {
+	return session.AppUpstream{}, nil
+}
+
 // dials counts tunnels opened; pooling should keep it near -concurrency
 // per app.
 var dials atomic.Int64

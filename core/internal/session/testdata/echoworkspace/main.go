@@ -3,8 +3,9 @@
 // probe and launches itself, re-executed as the session's program:
 //
 //	echoworkspace          serve the workspace plugin
-//	echoworkspace echo     listen on 127.0.0.1:$PORT; echo each line, and
-//	                       answer "secret" with $SESSION_TOKEN
+//	echoworkspace echo     listen on 127.0.0.1:$PORT; echo each line,
+//	                       answer "secret" with $SESSION_TOKEN and
+//	                       "location" with $APP_ORIGIN$APP_BASE_PATH
 //	echoworkspace crash    exit at once with status 3
 //
 // The template's config block picks the program: mode = "echo" | "crash".
@@ -68,8 +69,11 @@ func echo() error {
 			sc := bufio.NewScanner(c)
 			for sc.Scan() {
 				line := sc.Text()
-				if line == "secret" {
+				switch line {
+				case "secret":
 					line = os.Getenv("SESSION_TOKEN")
+				case "location":
+					line = os.Getenv("APP_ORIGIN") + os.Getenv("APP_BASE_PATH")
 				}
 				if _, err := fmt.Fprintln(c, line); err != nil {
 					return
@@ -103,6 +107,10 @@ func (*echoWorkspace) Describe(context.Context, workspace.DescribeRequest) (work
 		Readiness:   workspace.Probe{Kind: workspace.ProbeTCP, Port: "app", Interval: 100 * time.Millisecond, Timeout: 2 * time.Second},
 		Secrets:     []string{"token"},
 		DisplayName: "Echo",
+		// What a web app declares; the proxy's side is tested in
+		// core/internal/appproxy.
+		UpstreamAuth: &workspace.UpstreamAuth{Header: "X-Echo-Token", Prefix: "echo ", Secret: "token"},
+		KeepBasePath: true,
 	}, nil
 }
 
@@ -120,8 +128,9 @@ func (*echoWorkspace) LaunchSpec(_ context.Context, req workspace.LaunchSpecRequ
 		return workspace.LaunchSpecResponse{}, err
 	}
 	return workspace.LaunchSpecResponse{Spec: launch.Spec{
-		Command:    []string{self, cfg.Mode},
-		Env:        map[string]string{"SESSION_ID": req.Session.ID},
+		Command: []string{self, cfg.Mode},
+		Env: map[string]string{"SESSION_ID": req.Session.ID,
+			"APP_ORIGIN": req.AppOrigin, "APP_BASE_PATH": req.AppBasePath},
 		Secrets:    map[string]string{"SESSION_TOKEN": req.Secrets["token"]},
 		Ports:      []launch.Port{{Name: "app", Port: appPort}},
 		HomeVolume: req.HomeVolume,

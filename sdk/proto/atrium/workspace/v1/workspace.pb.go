@@ -250,9 +250,18 @@ type DescribeResponse struct {
 	Readiness   *Probe `protobuf:"bytes,4,opt,name=readiness,proto3" json:"readiness,omitempty"`
 	// secrets lists the per-session secrets the core must generate and pass
 	// to LaunchSpec, such as "vnc_password".
-	Secrets       []string `protobuf:"bytes,5,rep,name=secrets,proto3" json:"secrets,omitempty"`
-	DisplayName   string   `protobuf:"bytes,6,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	Description   string   `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	Secrets     []string `protobuf:"bytes,5,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	DisplayName string   `protobuf:"bytes,6,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	Description string   `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	// upstream_auth, when set, is a header the core's app proxy sets on every
+	// request and WebSocket handshake it forwards to an HTTP workspace's app,
+	// carrying one of the session's secrets; unset, it sets none.
+	UpstreamAuth *UpstreamAuth `protobuf:"bytes,8,opt,name=upstream_auth,json=upstreamAuth,proto3" json:"upstream_auth,omitempty"`
+	// keep_base_path says the app routes requests by their whole path under
+	// the base path it was told (LaunchSpecRequest.app_base_path), so the
+	// app proxy forwards paths with that base path; by default the proxy
+	// strips it.
+	KeepBasePath  bool `protobuf:"varint,9,opt,name=keep_base_path,json=keepBasePath,proto3" json:"keep_base_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -336,6 +345,85 @@ func (x *DescribeResponse) GetDescription() string {
 	return ""
 }
 
+func (x *DescribeResponse) GetUpstreamAuth() *UpstreamAuth {
+	if x != nil {
+		return x.UpstreamAuth
+	}
+	return nil
+}
+
+func (x *DescribeResponse) GetKeepBasePath() bool {
+	if x != nil {
+		return x.KeepBasePath
+	}
+	return false
+}
+
+// UpstreamAuth is how the core's app proxy proves to an app that a request
+// came through it: the header `header: <prefix><secret's value>`.
+type UpstreamAuth struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// header is the field name, such as "Authorization".
+	Header string `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	// prefix goes before the secret's value, such as "token ".
+	Prefix string `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// secret names one of DescribeResponse.secrets.
+	Secret        string `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpstreamAuth) Reset() {
+	*x = UpstreamAuth{}
+	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpstreamAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpstreamAuth) ProtoMessage() {}
+
+func (x *UpstreamAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpstreamAuth.ProtoReflect.Descriptor instead.
+func (*UpstreamAuth) Descriptor() ([]byte, []int) {
+	return file_atrium_workspace_v1_workspace_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UpstreamAuth) GetHeader() string {
+	if x != nil {
+		return x.Header
+	}
+	return ""
+}
+
+func (x *UpstreamAuth) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *UpstreamAuth) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
 type LaunchSpecRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Session *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
@@ -346,15 +434,23 @@ type LaunchSpecRequest struct {
 	Image     string        `protobuf:"bytes,3,opt,name=image,proto3" json:"image,omitempty"`
 	Resources *v1.Resources `protobuf:"bytes,4,opt,name=resources,proto3" json:"resources,omitempty"`
 	// secrets holds a fresh value for each name Describe listed.
-	Secrets       map[string]string `protobuf:"bytes,5,rep,name=secrets,proto3" json:"secrets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	HomeVolume    string            `protobuf:"bytes,6,opt,name=home_volume,json=homeVolume,proto3" json:"home_volume,omitempty"`
+	Secrets    map[string]string `protobuf:"bytes,5,rep,name=secrets,proto3" json:"secrets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	HomeVolume string            `protobuf:"bytes,6,opt,name=home_volume,json=homeVolume,proto3" json:"home_volume,omitempty"`
+	// app_origin is the origin (scheme://host[:port]) at which browsers
+	// reach an HTTP workspace's app: its own origin when the core isolates
+	// apps, the core's in path mode. Empty for other protocols.
+	AppOrigin string `protobuf:"bytes,7,opt,name=app_origin,json=appOrigin,proto3" json:"app_origin,omitempty"`
+	// app_base_path is the path under app_origin at which the app lives,
+	// starting and ending with "/": "/" on an origin of its own,
+	// "/apps/{session}/" in path mode. Empty when app_origin is.
+	AppBasePath   string `protobuf:"bytes,8,opt,name=app_base_path,json=appBasePath,proto3" json:"app_base_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LaunchSpecRequest) Reset() {
 	*x = LaunchSpecRequest{}
-	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[3]
+	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -366,7 +462,7 @@ func (x *LaunchSpecRequest) String() string {
 func (*LaunchSpecRequest) ProtoMessage() {}
 
 func (x *LaunchSpecRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[3]
+	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -379,7 +475,7 @@ func (x *LaunchSpecRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LaunchSpecRequest.ProtoReflect.Descriptor instead.
 func (*LaunchSpecRequest) Descriptor() ([]byte, []int) {
-	return file_atrium_workspace_v1_workspace_proto_rawDescGZIP(), []int{3}
+	return file_atrium_workspace_v1_workspace_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *LaunchSpecRequest) GetSession() *v1.Session {
@@ -424,6 +520,20 @@ func (x *LaunchSpecRequest) GetHomeVolume() string {
 	return ""
 }
 
+func (x *LaunchSpecRequest) GetAppOrigin() string {
+	if x != nil {
+		return x.AppOrigin
+	}
+	return ""
+}
+
+func (x *LaunchSpecRequest) GetAppBasePath() string {
+	if x != nil {
+		return x.AppBasePath
+	}
+	return ""
+}
+
 type LaunchSpecResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Spec          *v1.LaunchSpec         `protobuf:"bytes,1,opt,name=spec,proto3" json:"spec,omitempty"`
@@ -433,7 +543,7 @@ type LaunchSpecResponse struct {
 
 func (x *LaunchSpecResponse) Reset() {
 	*x = LaunchSpecResponse{}
-	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[4]
+	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +555,7 @@ func (x *LaunchSpecResponse) String() string {
 func (*LaunchSpecResponse) ProtoMessage() {}
 
 func (x *LaunchSpecResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[4]
+	mi := &file_atrium_workspace_v1_workspace_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +568,7 @@ func (x *LaunchSpecResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LaunchSpecResponse.ProtoReflect.Descriptor instead.
 func (*LaunchSpecResponse) Descriptor() ([]byte, []int) {
-	return file_atrium_workspace_v1_workspace_proto_rawDescGZIP(), []int{4}
+	return file_atrium_workspace_v1_workspace_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LaunchSpecResponse) GetSpec() *v1.LaunchSpec {
@@ -481,7 +591,7 @@ const file_atrium_workspace_v1_workspace_proto_rawDesc = "" +
 	"intervalMs\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x05 \x01(\x03R\ttimeoutMs\"\x11\n" +
-	"\x0fDescribeRequest\"\xb8\x02\n" +
+	"\x0fDescribeRequest\"\xa6\x03\n" +
 	"\x10DescribeResponse\x129\n" +
 	"\bprotocol\x18\x01 \x01(\x0e2\x1d.atrium.workspace.v1.ProtocolR\bprotocol\x12-\n" +
 	"\x05ports\x18\x02 \x03(\v2\x17.atrium.runtime.v1.PortR\x05ports\x12!\n" +
@@ -489,7 +599,13 @@ const file_atrium_workspace_v1_workspace_proto_rawDesc = "" +
 	"\treadiness\x18\x04 \x01(\v2\x1a.atrium.workspace.v1.ProbeR\treadiness\x12\x18\n" +
 	"\asecrets\x18\x05 \x03(\tR\asecrets\x12!\n" +
 	"\fdisplay_name\x18\x06 \x01(\tR\vdisplayName\x12 \n" +
-	"\vdescription\x18\a \x01(\tR\vdescription\"\xf9\x02\n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\x12F\n" +
+	"\rupstream_auth\x18\b \x01(\v2!.atrium.workspace.v1.UpstreamAuthR\fupstreamAuth\x12$\n" +
+	"\x0ekeep_base_path\x18\t \x01(\bR\fkeepBasePath\"V\n" +
+	"\fUpstreamAuth\x12\x16\n" +
+	"\x06header\x18\x01 \x01(\tR\x06header\x12\x16\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\x12\x16\n" +
+	"\x06secret\x18\x03 \x01(\tR\x06secret\"\xbc\x03\n" +
 	"\x11LaunchSpecRequest\x124\n" +
 	"\asession\x18\x01 \x01(\v2\x1a.atrium.runtime.v1.SessionR\asession\x120\n" +
 	"\x14template_config_json\x18\x02 \x01(\fR\x12templateConfigJson\x12\x14\n" +
@@ -497,7 +613,10 @@ const file_atrium_workspace_v1_workspace_proto_rawDesc = "" +
 	"\tresources\x18\x04 \x01(\v2\x1c.atrium.runtime.v1.ResourcesR\tresources\x12M\n" +
 	"\asecrets\x18\x05 \x03(\v23.atrium.workspace.v1.LaunchSpecRequest.SecretsEntryR\asecrets\x12\x1f\n" +
 	"\vhome_volume\x18\x06 \x01(\tR\n" +
-	"homeVolume\x1a:\n" +
+	"homeVolume\x12\x1d\n" +
+	"\n" +
+	"app_origin\x18\a \x01(\tR\tappOrigin\x12\"\n" +
+	"\rapp_base_path\x18\b \x01(\tR\vappBasePath\x1a:\n" +
 	"\fSecretsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"G\n" +
@@ -530,39 +649,41 @@ func file_atrium_workspace_v1_workspace_proto_rawDescGZIP() []byte {
 }
 
 var file_atrium_workspace_v1_workspace_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_atrium_workspace_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_atrium_workspace_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_atrium_workspace_v1_workspace_proto_goTypes = []any{
 	(Protocol)(0),              // 0: atrium.workspace.v1.Protocol
 	(ProbeKind)(0),             // 1: atrium.workspace.v1.ProbeKind
 	(*Probe)(nil),              // 2: atrium.workspace.v1.Probe
 	(*DescribeRequest)(nil),    // 3: atrium.workspace.v1.DescribeRequest
 	(*DescribeResponse)(nil),   // 4: atrium.workspace.v1.DescribeResponse
-	(*LaunchSpecRequest)(nil),  // 5: atrium.workspace.v1.LaunchSpecRequest
-	(*LaunchSpecResponse)(nil), // 6: atrium.workspace.v1.LaunchSpecResponse
-	nil,                        // 7: atrium.workspace.v1.LaunchSpecRequest.SecretsEntry
-	(*v1.Port)(nil),            // 8: atrium.runtime.v1.Port
-	(*v1.Session)(nil),         // 9: atrium.runtime.v1.Session
-	(*v1.Resources)(nil),       // 10: atrium.runtime.v1.Resources
-	(*v1.LaunchSpec)(nil),      // 11: atrium.runtime.v1.LaunchSpec
+	(*UpstreamAuth)(nil),       // 5: atrium.workspace.v1.UpstreamAuth
+	(*LaunchSpecRequest)(nil),  // 6: atrium.workspace.v1.LaunchSpecRequest
+	(*LaunchSpecResponse)(nil), // 7: atrium.workspace.v1.LaunchSpecResponse
+	nil,                        // 8: atrium.workspace.v1.LaunchSpecRequest.SecretsEntry
+	(*v1.Port)(nil),            // 9: atrium.runtime.v1.Port
+	(*v1.Session)(nil),         // 10: atrium.runtime.v1.Session
+	(*v1.Resources)(nil),       // 11: atrium.runtime.v1.Resources
+	(*v1.LaunchSpec)(nil),      // 12: atrium.runtime.v1.LaunchSpec
 }
 var file_atrium_workspace_v1_workspace_proto_depIdxs = []int32{
 	1,  // 0: atrium.workspace.v1.Probe.kind:type_name -> atrium.workspace.v1.ProbeKind
 	0,  // 1: atrium.workspace.v1.DescribeResponse.protocol:type_name -> atrium.workspace.v1.Protocol
-	8,  // 2: atrium.workspace.v1.DescribeResponse.ports:type_name -> atrium.runtime.v1.Port
+	9,  // 2: atrium.workspace.v1.DescribeResponse.ports:type_name -> atrium.runtime.v1.Port
 	2,  // 3: atrium.workspace.v1.DescribeResponse.readiness:type_name -> atrium.workspace.v1.Probe
-	9,  // 4: atrium.workspace.v1.LaunchSpecRequest.session:type_name -> atrium.runtime.v1.Session
-	10, // 5: atrium.workspace.v1.LaunchSpecRequest.resources:type_name -> atrium.runtime.v1.Resources
-	7,  // 6: atrium.workspace.v1.LaunchSpecRequest.secrets:type_name -> atrium.workspace.v1.LaunchSpecRequest.SecretsEntry
-	11, // 7: atrium.workspace.v1.LaunchSpecResponse.spec:type_name -> atrium.runtime.v1.LaunchSpec
-	3,  // 8: atrium.workspace.v1.WorkspaceService.Describe:input_type -> atrium.workspace.v1.DescribeRequest
-	5,  // 9: atrium.workspace.v1.WorkspaceService.LaunchSpec:input_type -> atrium.workspace.v1.LaunchSpecRequest
-	4,  // 10: atrium.workspace.v1.WorkspaceService.Describe:output_type -> atrium.workspace.v1.DescribeResponse
-	6,  // 11: atrium.workspace.v1.WorkspaceService.LaunchSpec:output_type -> atrium.workspace.v1.LaunchSpecResponse
-	10, // [10:12] is the sub-list for method output_type
-	8,  // [8:10] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	5,  // 4: atrium.workspace.v1.DescribeResponse.upstream_auth:type_name -> atrium.workspace.v1.UpstreamAuth
+	10, // 5: atrium.workspace.v1.LaunchSpecRequest.session:type_name -> atrium.runtime.v1.Session
+	11, // 6: atrium.workspace.v1.LaunchSpecRequest.resources:type_name -> atrium.runtime.v1.Resources
+	8,  // 7: atrium.workspace.v1.LaunchSpecRequest.secrets:type_name -> atrium.workspace.v1.LaunchSpecRequest.SecretsEntry
+	12, // 8: atrium.workspace.v1.LaunchSpecResponse.spec:type_name -> atrium.runtime.v1.LaunchSpec
+	3,  // 9: atrium.workspace.v1.WorkspaceService.Describe:input_type -> atrium.workspace.v1.DescribeRequest
+	6,  // 10: atrium.workspace.v1.WorkspaceService.LaunchSpec:input_type -> atrium.workspace.v1.LaunchSpecRequest
+	4,  // 11: atrium.workspace.v1.WorkspaceService.Describe:output_type -> atrium.workspace.v1.DescribeResponse
+	7,  // 12: atrium.workspace.v1.WorkspaceService.LaunchSpec:output_type -> atrium.workspace.v1.LaunchSpecResponse
+	11, // [11:13] is the sub-list for method output_type
+	9,  // [9:11] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_atrium_workspace_v1_workspace_proto_init() }
@@ -576,7 +697,7 @@ func file_atrium_workspace_v1_workspace_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_workspace_v1_workspace_proto_rawDesc), len(file_atrium_workspace_v1_workspace_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
