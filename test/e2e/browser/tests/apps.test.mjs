@@ -130,6 +130,37 @@ async function homeFile(sessionId, name) {
 }
 
 /**
+ * explorerNewFile opens the Explorer's inline name box for a new file and
+ * returns it. The palette lists two commands as "File: New File..." (the
+ * Explorer's, and the welcome page's file-type picker) in an order that
+ * changes with use, so the Explorer's own title-bar action comes first,
+ * and the palette is the fallback.
+ * @param {import("playwright-core").Page} tab
+ */
+async function explorerNewFile(tab) {
+  const nameBox = tab.locator(".explorer-folders-view .monaco-inputbox input, .explorer-folders-view .monaco-inputbox textarea");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await tab.keyboard.press("Escape");
+      if (attempt % 2 === 1) {
+        const header = tab.locator(".explorer-viewlet .pane-header").filter({ has: tab.locator(".codicon-explorer-new-file, .codicon-new-file") }).first();
+        await header.hover({ timeout: 5_000 });
+        await header.locator(".codicon-explorer-new-file, .codicon-new-file").first().click({ timeout: 5_000 });
+      } else {
+        await runCommand(tab, "File: New File...");
+      }
+      await nameBox.waitFor({ timeout: 5_000 });
+      return nameBox;
+    } catch (err) {
+      if (attempt === 6) {
+        await screenshot(tab, "vscode-new-file-failed");
+        throw err;
+      }
+    }
+  }
+}
+
+/**
  * runCommand runs a VS Code command from the command palette. Right after
  * the workbench appears, the palette may still lack commands that
  * extensions contribute, or lose the keystroke that opens it; so it tries
@@ -177,9 +208,7 @@ describe("VS Code", () => {
     // (The save-as dialog would also work, but its path box fills itself
     // in asynchronously and races with typing.)
     const line = `Atrium proof ${randomBytes(6).toString("hex")}: written in VS Code through the app proxy`;
-    await runCommand(tab, "File: New File...");
-    const nameBox = tab.locator(".explorer-folders-view .monaco-inputbox input, .explorer-folders-view .monaco-inputbox textarea");
-    await nameBox.waitFor();
+    const nameBox = await explorerNewFile(tab);
     await nameBox.fill("atrium-proof.txt");
     await nameBox.press("Enter");
     await tab.getByRole("tab", { name: /atrium-proof\.txt/ }).waitFor();
