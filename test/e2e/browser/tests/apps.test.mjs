@@ -130,6 +130,35 @@ async function homeFile(sessionId, name) {
 }
 
 /**
+ * createFile creates name in the workspace folder through the Explorer and
+ * waits for its editor tab. Early in the workbench's life the Explorer
+ * re-renders as the home folder's first files appear, which can take the
+ * name box away between typing and Enter; so it starts over, unless the
+ * file's tab has opened meanwhile.
+ * @param {import("playwright-core").Page} tab
+ * @param {string} name
+ */
+async function createFile(tab, name) {
+  const editorTab = tab.getByRole("tab", { name: new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if ((await editorTab.count()) === 0) {
+        const nameBox = await explorerNewFile(tab);
+        await nameBox.fill(name, { timeout: 5_000 });
+        await nameBox.press("Enter", { timeout: 5_000 });
+      }
+      await editorTab.first().waitFor({ timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt === 5) {
+        await screenshot(tab, "vscode-create-file-failed");
+        throw err;
+      }
+    }
+  }
+}
+
+/**
  * explorerNewFile opens the Explorer's inline name box for a new file and
  * returns it. The palette lists two commands as "File: New File..." (the
  * Explorer's, and the welcome page's file-type picker) in an order that
@@ -208,10 +237,7 @@ describe("VS Code", () => {
     // (The save-as dialog would also work, but its path box fills itself
     // in asynchronously and races with typing.)
     const line = `Atrium proof ${randomBytes(6).toString("hex")}: written in VS Code through the app proxy`;
-    const nameBox = await explorerNewFile(tab);
-    await nameBox.fill("atrium-proof.txt");
-    await nameBox.press("Enter");
-    await tab.getByRole("tab", { name: /atrium-proof\.txt/ }).waitFor();
+    await createFile(tab, "atrium-proof.txt");
     const editor = tab.locator(".editor-instance .monaco-editor").first();
     await editor.click();
     await tab.keyboard.type(line);
