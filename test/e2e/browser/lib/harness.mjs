@@ -14,6 +14,7 @@
 //   ATRIUM_E2E_REQUIRE_SESSIONS=1   fail, rather than skip, the session
 //                     tests when the core or the machine cannot run
 //                     sessions (`make test` sets it)
+import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -315,4 +316,30 @@ export async function sessionsConfig() {
     hcl = hcl.replaceAll(`%${key}%`, image);
   }
   return { hcl, volumePrefix };
+}
+
+/**
+ * needSessions reports whether a session test must stop because its file
+ * could not set sessions up (reason is why; "" when it could): the test is
+ * skipped, or failed when ATRIUM_E2E_REQUIRE_SESSIONS=1 demands sessions.
+ * @param {import("node:test").TestContext} t
+ * @param {string} reason
+ */
+export function needSessions(t, reason) {
+  if (!reason) return false;
+  if (process.env.ATRIUM_E2E_REQUIRE_SESSIONS === "1") assert.fail("cannot run the session tests: " + reason);
+  t.skip(reason);
+  return true;
+}
+
+/**
+ * stopAll closes the browser and stops the core, printing the core's log
+ * first when a test failed.
+ * @param {import("playwright-core").Browser | undefined} browser
+ * @param {{ log(): string, stop(): Promise<void> } | undefined} core
+ */
+export async function stopAll(browser, core) {
+  await browser?.close();
+  if (core && process.exitCode) console.error(core.log());
+  await core?.stop();
 }

@@ -19,11 +19,13 @@ import {
   createUser,
   docker,
   launch,
+  needSessions,
   newPage,
   screenshot,
   sessionsConfig,
   signIn,
   startCore,
+  stopAll,
 } from "../lib/harness.mjs";
 
 const startTimeout = 180_000;
@@ -46,19 +48,7 @@ before(async () => {
   browser = await launch();
 });
 
-after(async () => {
-  await browser?.close();
-  if (core && process.exitCode) console.error(core.log());
-  await core?.stop();
-});
-
-/** @param {import("node:test").TestContext} t */
-function needSessions(t) {
-  if (!skip) return false;
-  if (process.env.ATRIUM_E2E_REQUIRE_SESSIONS === "1") assert.fail("cannot run the app tests: " + skip);
-  t.skip(skip);
-  return true;
-}
+after(() => stopAll(browser, core));
 
 /** appHost is the host (with port) of a session's app in isolation mode. */
 function appHost(id) {
@@ -221,7 +211,7 @@ async function runCommand(tab, name) {
 
 describe("VS Code", () => {
   it("starts from the UI, opens on its own origin and saves a file into the home volume", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     const { page, problems } = await newPage(browser, core);
     await signIn(page, "ada", adminPassword);
     const { id, row } = await startFromUI(page, /VS Code/, "VS Code");
@@ -252,7 +242,7 @@ describe("VS Code", () => {
   });
 
   it("lists sessions by kind at phone width", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     assert.ok(started.code, "the previous test started a VS Code session");
     const { page, problems } = await newPage(browser, core, { width: 390, height: 844 });
     await signIn(page, "ada", adminPassword);
@@ -271,7 +261,7 @@ describe("VS Code", () => {
 
 describe("Jupyter", () => {
   it("runs 1+1 in a new notebook through the kernel's WebSocket", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     const { page, problems } = await newPage(browser, core);
     await signIn(page, "ada", adminPassword);
     const { id, row } = await startFromUI(page, /Jupyter/, "Jupyter");
@@ -322,7 +312,7 @@ describe("Jupyter", () => {
 
 describe("isolation", () => {
   it("a page on an app's host cannot use the core's API as the user", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     assert.ok(started.jupyter, "the Jupyter test started a session");
     const { page } = await newPage(browser, core);
     await signIn(page, "ada", adminPassword);
@@ -365,7 +355,7 @@ describe("isolation", () => {
   });
 
   it("an app's host refuses a browser without its cookie, and another app's link", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     assert.ok(started.code && started.jupyter, "the earlier tests started both sessions");
 
     // A fresh browser: no cookies at all.

@@ -13,11 +13,13 @@ import {
   createUser,
   launch,
   memberPassword,
+  needSessions,
   newPage,
   screenshot,
   sessionsConfig,
   signIn,
   startCore,
+  stopAll,
 } from "../lib/harness.mjs";
 
 const startTimeout = 180_000;
@@ -46,19 +48,7 @@ before(async () => {
   browser = await launch();
 });
 
-after(async () => {
-  await browser?.close();
-  if (core && process.exitCode) console.error(core.log());
-  await core?.stop();
-});
-
-/** @param {import("node:test").TestContext} t */
-function needSessions(t) {
-  if (!skip) return false;
-  if (process.env.ATRIUM_E2E_REQUIRE_SESSIONS === "1") assert.fail("cannot run the desktop tests: " + skip);
-  t.skip(skip);
-  return true;
-}
+after(() => stopAll(browser, core));
 
 /**
  * drawn waits until noVNC's canvas shows a real picture: a sensible size
@@ -88,7 +78,7 @@ let sessionPath = "";
 
 describe("a desktop session", () => {
   it("starts with visible progress and shows the desktop", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     const { page, problems } = await newPage(browser, core);
     await signIn(page, "admin", adminPassword);
     await page.getByRole("link", { name: "New session" }).click();
@@ -110,7 +100,7 @@ describe("a desktop session", () => {
   });
 
   it("is out of a member's reach", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     assert.ok(sessionPath, "the previous test started a session");
     const { page } = await newPage(browser, core);
     await signIn(page, "member", memberPassword);
@@ -127,7 +117,7 @@ describe("a desktop session", () => {
   });
 
   it("hibernates, resumes and stops", async (t) => {
-    if (needSessions(t) || !core || !browser) return;
+    if (needSessions(t, skip) || !core || !browser) return;
     assert.ok(sessionPath, "the first test started a session");
     const { page, problems } = await newPage(browser, core);
     await signIn(page, "admin", adminPassword);

@@ -12,6 +12,7 @@ import {
   screenshot,
   signIn,
   startCore,
+  stopAll,
 } from "../lib/harness.mjs";
 
 /** @type {import("../lib/harness.mjs").Core} */
@@ -26,10 +27,7 @@ before(async () => {
   browser = await launch();
 });
 
-after(async () => {
-  await browser?.close();
-  await core?.stop();
-});
+after(() => stopAll(browser, core));
 
 /** clean fails the test if the page logged script errors or CSP violations. */
 function clean(problems) {
