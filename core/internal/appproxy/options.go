@@ -55,7 +55,10 @@ type Options struct {
 	// Default 32.
 	MaxConnsPerSession int
 	// IdleConnTimeout closes pooled upstream connections unused this long.
-	// Default 30 s.
+	// Default 4 s: it must be shorter than the apps' own keep-alive
+	// timeout, or the proxy reuses a connection the app has just closed
+	// and the browser gets a 502 (Node, so code-server, closes idle
+	// connections after 5 s).
 	IdleConnTimeout time.Duration
 	// StreamIdleTimeout ends a request whose upstream or client sends
 	// nothing for this long, in either direction. Default 5 min, so event
@@ -98,7 +101,7 @@ func (o Options) withDefaults() (Options, error) {
 			*d = v
 		}
 	}
-	def(&o.IdleConnTimeout, 30*time.Second)
+	def(&o.IdleConnTimeout, 4*time.Second)
 	def(&o.StreamIdleTimeout, 5*time.Minute)
 	def(&o.DialTimeout, 10*time.Second)
 	def(&o.TokenTTL, 30*time.Second)
