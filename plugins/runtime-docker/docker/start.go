@@ -155,6 +155,10 @@ func (e *engine) createOptions(id sessionIdentity, extra map[string]string, spec
 	host := &container.HostConfig{
 		NetworkMode:   container.NetworkMode(e.cfg.network),
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
+		// The session images run as an ordinary user and need no
+		// capability; none can be regained through setuid files either.
+		CapDrop:     []string{"ALL"},
+		SecurityOpt: []string{"no-new-privileges"},
 		Resources: container.Resources{
 			NanoCPUs: int64(math.Round(spec.Resources.CPU * 1e9)),
 			Memory:   spec.Resources.MemoryBytes,
