@@ -58,6 +58,15 @@ type Options struct {
 	HealthInterval time.Duration
 	// MaxBackoff caps the delay between restarts of a crashing plugin.
 	MaxBackoff time.Duration
+	// StableAfter is how long a process must serve before its restart
+	// backoff and failure count start again from zero. Default 30s.
+	StableAfter time.Duration
+	// CircuitAfter is how many failures in a row open the circuit.
+	// Default 5.
+	CircuitAfter int
+	// CircuitCooldown is how long the circuit stays open before one more
+	// launch is tried. Default 5 minutes.
+	CircuitCooldown time.Duration
 }
 
 // Host runs and supervises plugin processes.
@@ -107,6 +116,15 @@ func New(opts Options) *Host {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.StableAfter <= 0 {
+		opts.StableAfter = 30 * time.Second
+	}
+	if opts.CircuitAfter <= 0 {
+		opts.CircuitAfter = 5
+	}
+	if opts.CircuitCooldown <= 0 {
+		opts.CircuitCooldown = 5 * time.Minute
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Host{

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -35,6 +36,12 @@ type Instance struct {
 	lastErr   string
 	startedAt time.Time
 	pid       int
+	// failures counts failures since the process last served for
+	// Options.StableAfter; backoff is the current delay between launches
+	// and retryAt the next launch while the circuit is open.
+	failures int
+	backoff  time.Duration
+	retryAt  time.Time
 }
 
 func newInstance(h *Host, s Spec) *Instance {
@@ -70,15 +77,34 @@ func (i *Instance) Status() Status {
 		PID:          i.pid,
 		StartedAt:    i.startedAt,
 		LastError:    i.lastErr,
+		Failures:     i.failures,
+		RetryAt:      i.retryAtLocked(),
 	}
+}
+
+func (i *Instance) retryAtLocked() *time.Time {
+	if i.state != StateCircuitOpen {
+		return nil
+	}
+	t := i.retryAt
+	return &t
 }
 
 // ErrUnavailable is returned while a plugin is down or restarting.
 var ErrUnavailable = fmt.Errorf("plugin is not serving")
 
+// ErrCircuitOpen is returned while a plugin's circuit is open: it failed
+// too often in a row, so what needs it should give up now rather than wait.
+// It wraps ErrUnavailable.
+var ErrCircuitOpen = fmt.Errorf("%w: it keeps failing and its circuit is open", ErrUnavailable)
+
 func (i *Instance) current() (any, error) {
 	i.mu.RLock()
 	defer i.mu.RUnlock()
+	if i.state == StateCircuitOpen {
+		return nil, fmt.Errorf("%s: %w (next try at %s; %s); see GET /api/v1/plugins and the plugin's log",
+			i.spec.Block, ErrCircuitOpen, i.retryAt.UTC().Format(time.RFC3339), i.lastErr)
+	}
 	if i.state != StateHealthy && i.state != StateUnhealthy {
 		return nil, fmt.Errorf("%s is %s: %w; see GET /api/v1/plugins", i.spec.Block, i.state, ErrUnavailable)
 	}
@@ -243,7 +269,7 @@ func (i *Instance) launch(ctx context.Context, checkOnly bool) (err error) {
 	}
 	i.mu.Lock()
 	i.client, i.base, i.kind, i.info = client, base, kindRaw, info
-	i.state, i.startedAt, i.pid = StateHealthy, time.Now(), pid
+	i.state, i.startedAt, i.pid, i.retryAt = StateHealthy, time.Now(), pid, time.Time{}
 	i.mu.Unlock()
 	h.log.Info("plugin started", "instance", s.Name, "plugin", info.Name, "version", info.Version, "pid", pid)
 	return nil
@@ -258,11 +284,25 @@ func (i *Instance) callError(where, call string, err error) error {
 
 func (i *Instance) kill() {
 	i.mu.Lock()
-	c := i.client
+	c, pid := i.client, i.pid
 	i.mu.Unlock()
-	if c != nil {
-		c.Kill()
+	if c == nil {
+		return
 	}
+	if pid > 0 && !c.Exited() && i.hung() {
+		// go-plugin's Kill first asks the plugin to shut down and waits
+		// for the answer without a deadline; a hung (e.g. SIGSTOPped)
+		// process never answers.
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	c.Kill()
+}
+
+// hung reports whether the process is up but failing its health checks.
+func (i *Instance) hung() bool {
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	return i.state == StateUnhealthy
 }
 
 func (i *Instance) stop() {

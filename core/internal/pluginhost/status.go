@@ -12,6 +12,9 @@ const (
 	StateUnhealthy  State = "unhealthy"
 	StateRestarting State = "restarting"
 	StateStopped    State = "stopped"
+	// StateCircuitOpen: the plugin failed too often in a row; calls are
+	// refused at once and a launch is retried after a cooldown.
+	StateCircuitOpen State = "circuit_open"
 )
 
 // Status is a snapshot of one plugin instance, as the API shows it.
@@ -28,4 +31,8 @@ type Status struct {
 	PID          int       `json:"pid"`
 	StartedAt    time.Time `json:"started_at"`
 	LastError    string    `json:"last_error,omitempty"`
+	// Failures counts failures since the plugin last ran stably.
+	Failures int `json:"failures"`
+	// RetryAt is the next launch attempt while the circuit is open.
+	RetryAt *time.Time `json:"retry_at,omitempty"`
 }

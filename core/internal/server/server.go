@@ -95,6 +95,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Logger:      log.Named("plugin"),
 		TunnelDir:   tunnelDir,
 		CallTimeout: cfg.Server.PluginTimeout,
+		// A hung plugin shows as unhealthy within one call's bound.
+		HealthInterval: cfg.Server.PluginTimeout,
 	})
 	if err := host.Start(ctx, PluginSpecs(cfg)); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 )
@@ -181,5 +182,43 @@ func TestWatcherShowsOnlyVisibleSessions(t *testing.T) {
 			t.Fatalf("changes seen: %v", seen)
 		}
 		<-tick.C
+	}
+}
+
+// TestCircuitOpenFailsSessionsAtOnce kills the runtime plugin after each
+// start until its circuit opens; a session created then fails at once with
+// the reason instead of waiting for a plugin that will not come back soon.
+func TestCircuitOpenFailsSessionsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	m, _ := e.manager(noResync)
+	inst := e.host.Get("runtime.proc")
+	killed := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for inst.Status().State != pluginhost.StateCircuitOpen {
+		if time.Now().After(deadline) {
+			t.Fatalf("the circuit did not open after %d kills: %+v", killed, inst.Status())
+		}
+		if st := inst.Status(); st.State == pluginhost.StateHealthy && st.PID > 0 {
+			must(t, syscall.Kill(st.PID, syscall.SIGKILL))
+			killed++
+			for inst.Status().State == pluginhost.StateHealthy && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("circuit open after %d kills: %s", killed, inst.Status().LastError)
+
+	began := time.Now()
+	s, err := m.Create(context.Background(), e.scAlice, CreateRequest{OrgID: e.org.ID, UserID: e.alice.ID, Template: "echo"})
+	must(t, err)
+	s = e.waitState(s, store.StateFailed)
+	took := time.Since(began)
+	t.Logf("session failed %s after Create: %s", took.Round(time.Millisecond), s.Error)
+	if took > 5*time.Second {
+		t.Errorf("the session took %s to fail", took)
+	}
+	if !strings.Contains(s.Error, `runtime "proc"`) || !strings.Contains(s.Error, "circuit is open") {
+		t.Errorf("the session's error %q does not name the runtime and its open circuit", s.Error)
 	}
 }

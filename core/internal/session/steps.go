@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/connect"
 	"github.com/atrium-hq/atrium/sdk/launch"
@@ -129,7 +130,10 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	}
 	rt, err := m.runtime(s.Runtime)
 	var un unavailable
-	if errors.As(err, &un) {
+	if errors.Is(err, pluginhost.ErrCircuitOpen) {
+		// Waiting would outlast the user's patience: say why now.
+		return m.fail(ctx, s, fmt.Sprintf("the runtime %q cannot start sessions: %v", s.Runtime, err))
+	} else if errors.As(err, &un) {
 		return err
 	} else if err != nil {
 		return m.fail(ctx, s, err.Error())

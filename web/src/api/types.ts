@@ -87,6 +87,10 @@ export interface PluginStatus {
   restarts: number;
   started_at: string;
   last_error?: string;
+  /** failures counts failures since the plugin last ran stably. */
+  failures: number;
+  /** retry_at is the next launch while the state is "circuit_open". */
+  retry_at?: string;
 }
 
 export interface PluginProbe extends PluginStatus {

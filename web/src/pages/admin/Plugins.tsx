@@ -49,7 +49,8 @@ export function PluginsPage() {
                 <td data-label="Kind">{p.kind}</td>
                 <td data-label="Version">{p.version || "—"}</td>
                 <td data-label="State">
-                  {p.state}
+                  {p.state === "circuit_open" ? "Stopped after repeated failures" : p.state}
+                  {p.retry_at && <div class="hint">Next try {dateTime(p.retry_at)}</div>}
                   {p.last_error && <div class="error-text">{p.last_error}</div>}
                 </td>
                 <td data-label="Restarts">{p.restarts}</td>

@@ -1,12 +1,13 @@
 // Command testplugin is a test fixture for the plugin host: one binary that
 // behaves as a well-formed runtime, a workspace, a runtime that hangs in
-// Configure, or a plugin speaking an unknown protocol version, chosen by its
-// first argument. It is a fixture, not a runtime: it runs no sessions.
+// Configure, one that exits soon after it is configured, or a plugin
+// speaking an unknown protocol version, chosen by its first argument. It is a fixture, not a runtime: it runs no sessions.
 package main
 
 import (
 	"context"
 	"os"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -28,6 +29,10 @@ func main() {
 		runtime.Serve(&fixtureRuntime{})
 	case "hang":
 		runtime.Serve(&fixtureRuntime{hang: true})
+	case "crash":
+		// Serves, then dies shortly after being configured: a plugin in
+		// a crash loop.
+		runtime.Serve(&fixtureRuntime{crash: true})
 	case "workspace":
 		workspace.Serve(&fixtureWorkspace{})
 	case "badproto":
@@ -50,8 +55,9 @@ type config struct {
 }
 
 type fixtureRuntime struct {
-	hang bool
-	cfg  config
+	hang  bool
+	crash bool
+	cfg   config
 }
 
 func (r *fixtureRuntime) PluginInfo() plugin.Info {
@@ -68,6 +74,9 @@ func (r *fixtureRuntime) ConfigSchema() schema.Object {
 func (r *fixtureRuntime) Configure(ctx context.Context, req plugin.ConfigureRequest) (plugin.ConfigureResponse, error) {
 	if r.hang {
 		select {} // never answer, even after the caller gives up
+	}
+	if r.crash {
+		time.AfterFunc(300*time.Millisecond, func() { os.Exit(3) })
 	}
 	return plugin.ConfigureResponse{}, plugin.DecodeConfig(req.Config, &r.cfg)
 }
