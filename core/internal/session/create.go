@@ -40,8 +40,11 @@ func (m *Manager) Create(ctx context.Context, sc store.Scope, req CreateRequest)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("create session: owner: %w", err)
 	}
-	if _, member := owner.Orgs[org.ID]; !member && !owner.PlatformAdmin {
-		return store.Session{}, fmt.Errorf("create session: the owner is not a member of organisation %s: %w", org.Slug, store.ErrNotFound)
+	// Platform admins too: a session mounts its owner's home volume, so
+	// it belongs in an organisation the owner is in. The data layer checks
+	// again in the admitting transaction.
+	if _, member := owner.Orgs[org.ID]; !member {
+		return store.Session{}, fmt.Errorf("create session in organisation %s: %w", org.Slug, store.ErrOwnerNotMember)
 	}
 	if !templateAllows(tpl.Allow, org.Slug, org.ID, owner) {
 		return store.Session{}, fmt.Errorf("create session from template %q: %w", tpl.Name, ErrTemplateNotAllowed)
