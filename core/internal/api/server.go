@@ -127,7 +127,7 @@ var publicRoutes = map[string]bool{
 func (s *Server) routes() {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
-	v1 := s.app.Group("/api/v1")
+	v1 := s.app.Group("/api/v1", noStore)
 	v1.Post("/auth/login", s.login)
 	v1.Post("/setup", s.setup)
 
