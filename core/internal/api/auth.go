@@ -67,10 +67,6 @@ func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 	if err := s.deps.Authn.Logout(c.UserContext(), p, c.IP()); err != nil {
 		return err
 	}
-	if s.deps.Relays != nil {
-		// A desktop must not outlive the login that opened it.
-		s.deps.Relays.CloseUser(p.User.ID.String())
-	}
 	s.clearSessionCookie(c)
 	if p.Session.AuthPlugin != "" && s.deps.ProviderLogout != nil {
 		u, err := s.deps.ProviderLogout(c.UserContext(), p.Session.AuthPlugin, p.Session.PluginSessionData)

@@ -46,6 +46,7 @@ func (s *Server) connectSession(c *fiber.Ctx, p *authn.Principal) error {
 		return NewProblem(http.StatusConflict, "not-running", "the session is "+string(sess.State)+"; connect once it is running")
 	}
 	t := relay.NewTicket(p.User.ID.String(), sess.ID.String(), sess.InstanceID, ticketTTL, time.Now())
+	t.Grant = p.Grant(sess.OrgID)
 	token, err := s.deps.Tickets.Issue(ctx, t)
 	if err != nil {
 		return err

@@ -59,8 +59,6 @@ type Deps struct {
 	// meant for sessions' apps (app hosts, /apps/ in path mode) to the app
 	// proxy, so the core's own routes never answer on an app host.
 	AppRouter fiber.Handler
-	// Relays closes a user's live relays at logout.
-	Relays interface{ CloseUser(userID string) int }
 	// ProviderLogout, if set, returns the logout URL of the provider whose
 	// auth plugin opened a login session ("" when it has none); logout
 	// calls it after revoking the session.

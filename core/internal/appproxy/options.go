@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -77,6 +78,10 @@ type Options struct {
 	// It bounds how late a stop or logout takes effect on requests that
 	// are already flowing. Default 2 s; negative disables the cache.
 	GrantCacheTTL time.Duration
+	// SocketStarted, if set, is told the grant of each app WebSocket as it
+	// starts, e.g. so access.Revoker checks it once more now that a
+	// revocation would find it. It must not block.
+	SocketStarted func(access.Grant)
 }
 
 // maxTokenTTL matches the database's CHECK on app_tokens.

@@ -208,7 +208,7 @@ func (h *handler) serve(c *fiber.Ctx) error {
 	if err != nil {
 		return h.refuse(c, refuseUpstream, sessionID, err)
 	}
-	return h.upgrade(c, conn, Owner{SessionID: sessionID, UserID: t.UserID})
+	return h.upgrade(c, conn, Owner{SessionID: sessionID, UserID: t.UserID, Grant: t.Grant})
 }
 
 // upgrade hands the request to the WebSocket upgrader. fasthttp runs the

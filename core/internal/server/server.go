@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/api"
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
@@ -119,22 +120,25 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	authnSvc := authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn"))
+	var revoker *access.Revoker
 	apps, err := appproxy.New(appproxy.Options{Store: st, Sessions: sessions, Authn: authnSvc,
-		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20})
+		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20,
+		SocketStarted: func(g access.Grant) { revoker.Recheck(g.UserID) }})
 	if err != nil {
 		return err
 	}
 	live := liveStreams{relays: relays, apps: apps}
 	go trackRelays(runCtx, st, sessions.Watcher(), relays, live, log.Named("relay"))
+	revoker = startRevoker(runCtx, st, sessions.Watcher(), relays, apps, log.Named("access"))
 
 	ssoW, err := newSSO(cfg, st, host, authnSvc, log.Named("sso"))
 	if err != nil {
 		return err
 	}
-	ssoW.startSSORefresh(runCtx, live)
+	ssoW.startSSORefresh(runCtx)
 	srv := api.New(api.Deps{
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
-		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: live, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
+		Sessions: sessions, Tickets: tickets, VNC: vnc, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
 		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, host).name,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
