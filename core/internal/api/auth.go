@@ -80,16 +80,13 @@ func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// setSessionCookie writes the host-only session cookie: no Domain, Path=/,
-// HttpOnly, SameSite=Lax, Secure behind https (where it is __Host-).
+// setSessionCookie writes the login-session cookie (authn.SessionCookie).
 func (s *Server) setSessionCookie(c *fiber.Ctx, token string, expires time.Time) {
-	c.Cookie(&fiber.Cookie{Name: s.cookieName, Value: token, Path: "/", Expires: expires,
-		HTTPOnly: true, Secure: s.secure, SameSite: fiber.CookieSameSiteLaxMode})
+	c.Cookie(authn.SessionCookie(s.secure, token, expires))
 }
 
 func (s *Server) clearSessionCookie(c *fiber.Ctx) {
-	c.Cookie(&fiber.Cookie{Name: s.cookieName, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
-		HTTPOnly: true, Secure: s.secure, SameSite: fiber.CookieSameSiteLaxMode})
+	c.Cookie(authn.SessionCookie(s.secure, "", time.Time{}))
 }
 
 type setupBody struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/authz"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -173,7 +174,7 @@ func (p *Proxy) pathGrant(c *fiber.Ctx, id uuid.UUID) (store.AppSession, *refusa
 	}
 	s, err := p.opts.Store.GetSession(ctx, pr.Scope, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && s.UserID != pr.User.ID):
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !authz.AllowedOnSession(pr.Scope, authz.SessionOpen, s)):
 		return store.AppSession{}, &refuseNoSuchApp, nil
 	case err != nil:
 		return store.AppSession{}, &refuseStore, err

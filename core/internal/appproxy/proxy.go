@@ -9,6 +9,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/sso"
 )
 
 // App cookie names. The __Host- prefix (https only) makes browsers refuse
@@ -61,7 +62,7 @@ func New(opts Options) (*Proxy, error) {
 	// reach an app, and no app may set one.
 	p.atrium = map[string]bool{}
 	for _, n := range []string{SecureAppCookie, PlainAppCookie, authn.SecureCookieName, authn.PlainCookieName,
-		"__Host-atrium_login", "atrium_login"} {
+		sso.SecureAttemptCookie, sso.PlainAttemptCookie} {
 		p.atrium[strings.ToLower(n)] = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -19,9 +19,9 @@ type sockets struct {
 // socket is one proxied WebSocket: the browser's connection and the
 // app's, which closing ends both pump directions.
 type socket struct {
-	sessionID         string
-	grant             access.Grant
-	client, upstream  net.Conn
+	sessionID        string
+	grant            access.Grant
+	client, upstream net.Conn
 }
 
 func (s *socket) close() {

@@ -118,8 +118,10 @@ func (m *Manager) Resume(ctx context.Context, sc store.Scope, id uuid.UUID) (sto
 func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, removeHome bool) (store.Session, error) {
 	details := map[string]any{"remove_home": removeHome}
 	decide := func(s store.Session) (store.SessionState, bool, error) {
-		if removeHome && !sc.PlatformAdmin && s.UserID != sc.UserID {
-			return "", false, fmt.Errorf("%w: only the owner or a platform admin may delete a user's home volume", authz.ErrForbidden)
+		if removeHome {
+			if err := authz.CheckSession(sc, authz.SessionDeleteHome, s); err != nil {
+				return "", false, fmt.Errorf("delete a user's home volume: %w", err)
+			}
 		}
 		switch s.State {
 		case store.StateStopped, store.StateFailed:
