@@ -75,6 +75,7 @@ type Server struct {
 	app        *fiber.App
 	deps       Deps
 	log        hclog.Logger
+	security   hclog.Logger
 	secure     bool
 	cookieName string
 }
@@ -85,7 +86,7 @@ func New(deps Deps) *Server {
 		deps.Logger = hclog.NewNullLogger()
 	}
 	secure := strings.HasPrefix(deps.PublicURL, "https://")
-	s := &Server{deps: deps, log: deps.Logger, secure: secure, cookieName: authn.CookieName(secure), closing: make(chan struct{})}
+	s := &Server{deps: deps, log: deps.Logger, security: deps.Logger.Named("security"), secure: secure, cookieName: authn.CookieName(secure), closing: make(chan struct{})}
 	cfg := fiber.Config{
 		AppName:               "atrium",
 		DisableStartupMessage: true,

@@ -196,8 +196,8 @@ func firstStartToken(ctx context.Context, st *store.Store) (string, error) {
 	return authn.IssueSetupToken(ctx, st.Queries)
 }
 
-// janitor deletes expired login sessions, app grants and relay tickets now
-// and then.
+// janitor deletes expired login sessions, app grants, relay tickets and
+// old denial counts now and then.
 func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
@@ -214,6 +214,9 @@ func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 			}
 			if _, err := st.DeleteExpiredRelayTickets(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("delete expired relay tickets", "error", err)
+			}
+			if _, err := st.DeleteOldDenials(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete old denial counts", "error", err)
 			}
 		}
 	}

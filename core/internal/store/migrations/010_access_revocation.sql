@@ -40,3 +40,20 @@ CREATE TRIGGER api_keys_access_revoked AFTER UPDATE OF revoked_at ON api_keys
     FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL) EXECUTE FUNCTION access_notify('user_id');
 CREATE TRIGGER api_keys_access_deleted AFTER DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION access_notify('user_id');
+
+-- Denied requests (404s and 403s to logged-in callers), counted per user
+-- and minute: probing leaves a trace, and a bounded one — one row per user
+-- per minute however fast it probes. The first denial of each minute also
+-- writes an access.denied audit row. Routes are patterns
+-- (/api/v1/orgs/:org): the caller may read its own audit rows, and the ids
+-- it probed are in the security log, which only operators read.
+CREATE TABLE access_denials (
+    user_id      uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    window_start timestamptz NOT NULL,
+    denials      integer     NOT NULL DEFAULT 1 CHECK (denials > 0),
+    last_method  text        NOT NULL,
+    last_route   text        NOT NULL,
+    last_status  integer     NOT NULL,
+    PRIMARY KEY (user_id, window_start)
+);
+CREATE INDEX access_denials_window_idx ON access_denials (window_start);
