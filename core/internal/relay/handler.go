@@ -61,6 +61,12 @@ type HandlerOptions struct {
 	// Refuse writes a refusal; default WriteProblem. The API passes its own
 	// to share its problem format.
 	Refuse func(c *fiber.Ctx, r Refusal) error
+	// MaxPerUser caps one user's live relays on this core; past it the
+	// handler answers 429 with Retry-After. Default 8; negative: no cap.
+	MaxPerUser int
+	// MaxRelays caps this core's live relays; past it the handler
+	// answers 503 with Retry-After. Default 2000; negative: no cap.
+	MaxRelays int
 	// Greet, when set, speaks to the browser after the upgrade and before
 	// the pump starts, within DialTimeout — e.g. the server side of an RFB
 	// handshake whose authentication the core already did upstream.
@@ -107,6 +113,12 @@ func Handler(o HandlerOptions) (fiber.Handler, error) {
 	}
 	if o.Refuse == nil {
 		o.Refuse = WriteProblem
+	}
+	if o.MaxPerUser == 0 {
+		o.MaxPerUser = 8
+	}
+	if o.MaxRelays == 0 {
+		o.MaxRelays = 2000
 	}
 	h := &handler{HandlerOptions: o, origins: make(map[string]struct{}, len(o.AllowedOrigins))}
 	for _, origin := range o.AllowedOrigins {
@@ -192,6 +204,17 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		return h.refuse(c, refuseTicket, sessionID, nil)
 	case sessionID == "" || t.SessionID != sessionID:
 		return h.refuse(c, refuseTicketSession, sessionID, nil)
+	}
+	// Caps are checked before the session is dialed. Two handshakes at
+	// once may both pass: the caps bound resources, they are not exact.
+	user, total := h.Registry.counts(t.UserID)
+	switch {
+	case h.MaxRelays > 0 && total >= h.MaxRelays:
+		c.Set(fiber.HeaderRetryAfter, "10")
+		return h.refuse(c, refuseCoreRelays, sessionID, nil)
+	case h.MaxPerUser > 0 && user >= h.MaxPerUser:
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return h.refuse(c, refuseUserRelays, sessionID, nil)
 	}
 	up, err := h.Lookup(ctx, sessionID)
 	switch {

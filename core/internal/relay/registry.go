@@ -169,6 +169,16 @@ func (g *Registry) Shutdown(ctx context.Context) error {
 	}
 }
 
+// counts returns the user's live relays and all of them.
+func (g *Registry) counts(userID string) (user, total int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, set := range g.bySession {
+		total += len(set)
+	}
+	return len(g.byUser[userID]), total
+}
+
 // Len returns the number of live relays.
 func (g *Registry) Len() int {
 	return len(g.all())
