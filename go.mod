@@ -81,6 +81,8 @@ require (
 
 require github.com/atrium-hq/atrium/sdk v0.0.0-00010101000000-000000000000
 
+require golang.org/x/time v0.14.0
+
 require (
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/go-jose/go-jose/v4 v4.1.4 // indirect

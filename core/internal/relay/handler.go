@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
+
+	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 )
 
 // Subprotocol is the only WebSocket subprotocol the relay speaks: noVNC's
@@ -67,6 +69,14 @@ type HandlerOptions struct {
 	// MaxRelays caps this core's live relays; past it the handler
 	// answers 503 with Retry-After. Default 2000; negative: no cap.
 	MaxRelays int
+	// Upgrades limits upgrade requests per client address (each may
+	// consume a ticket and dial a session). Default: a burst of 120, one
+	// more every 100 ms.
+	Upgrades *ratelimit.Limiter
+	// BadTickets limits invalid tickets per client address: each costs a
+	// database round trip, and a client that keeps guessing is answered
+	// 429 before the next one. Default: a burst of 20, one more every 3 s.
+	BadTickets *ratelimit.Limiter
 	// Greet, when set, speaks to the browser after the upgrade and before
 	// the pump starts, within DialTimeout — e.g. the server side of an RFB
 	// handshake whose authentication the core already did upstream.
@@ -113,6 +123,12 @@ func Handler(o HandlerOptions) (fiber.Handler, error) {
 	}
 	if o.Refuse == nil {
 		o.Refuse = WriteProblem
+	}
+	if o.Upgrades == nil {
+		o.Upgrades = ratelimit.New(100*time.Millisecond, 120)
+	}
+	if o.BadTickets == nil {
+		o.BadTickets = ratelimit.New(3*time.Second, 20)
 	}
 	if o.MaxPerUser == 0 {
 		o.MaxPerUser = 8
@@ -192,11 +208,22 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		return h.refuse(c, refuseNoTicket, sessionID, nil)
 	}
 
+	ip := c.IP()
+	if out, wait := h.BadTickets.Exhausted(ip); out {
+		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
+		return h.refuse(c, refuseBadTickets, sessionID, nil)
+	}
+	if ok, wait := h.Upgrades.Allow(ip); !ok {
+		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
+		return h.refuse(c, refuseUpgrades, sessionID, nil)
+	}
+
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.DialTimeout)
 	defer cancel()
 	t, err := h.Tickets.Consume(ctx, token)
 	switch {
 	case errors.Is(err, ErrTicketInvalid):
+		h.BadTickets.Allow(ip)
 		return h.refuse(c, refuseTicket, sessionID, nil)
 	case err != nil:
 		return h.refuse(c, refuseTicketStore, sessionID, err)
