@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/atrium-hq/atrium/core/internal/access"
+	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -33,6 +34,10 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 	}
 	if c.Get(fiber.HeaderOrigin) != want {
 		return refuse(c, refuseOrigin, nil)
+	}
+	if ok, wait := p.opts.Upgrades.Allow(c.IP()); !ok {
+		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
+		return refuse(c, refuseUpgrades, nil)
 	}
 	u, err := url.Parse("ws://" + string(c.Request().Header.Host()) + target)
 	if err != nil {
