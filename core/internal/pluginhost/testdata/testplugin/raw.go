@@ -18,7 +18,7 @@ func serveRaw(versions []uint32) {
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig: connect.Handshake,
 		VersionedPlugins: map[int]goplugin.PluginSet{connect.ProtocolVersion: {
-			connect.BaseName: &rawService{srv: &rawBase{versions: versions}},
+			connect.BaseName:           &rawService{srv: &rawBase{versions: versions}},
 			string(plugin.KindRuntime): &rawService{},
 		}},
 		GRPCServer: goplugin.DefaultGRPCServer,
