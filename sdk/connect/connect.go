@@ -126,7 +126,8 @@ type Auth interface {
 	CompleteLogin(ctx context.Context, req auth.CompleteLoginRequest) (auth.CompleteLoginResponse, error)
 	// Logout returns ErrUnsupported when the provider offers no logout.
 	Logout(ctx context.Context, req auth.LogoutRequest) (auth.LogoutResponse, error)
-	// Refresh returns ErrUnsupported when the plugin cannot refresh; any
-	// other error means the provider no longer vouches for the person.
+	// Refresh returns ErrUnsupported when the plugin cannot refresh, and
+	// auth.ErrRefreshRefused when the provider no longer vouches for the
+	// person; other errors say nothing about the person.
 	Refresh(ctx context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error)
 }
