@@ -118,12 +118,16 @@ func (fakeWatcher) WatchEvents(ctx context.Context, send func(runtime.Event) err
 	return ctx.Err()
 }
 
-// fakeEndpoint adds an endpoint tunnel; ErrNoEndpoint for session "nope".
+// fakeEndpoint adds an endpoint tunnel; ErrNoEndpoint for session "nope",
+// a host name for session "named".
 type fakeEndpoint struct{ *fakeRuntime }
 
 func (fakeEndpoint) TunnelEndpoint(_ context.Context, req runtime.TunnelRequest) (runtime.TunnelEndpointResponse, error) {
-	if req.SessionID == "nope" {
+	switch req.SessionID {
+	case "nope":
 		return runtime.TunnelEndpointResponse{}, runtime.ErrNoEndpoint
+	case "named":
+		return runtime.TunnelEndpointResponse{Address: fmt.Sprintf("session-1.internal:%d", req.Port)}, nil
 	}
 	return runtime.TunnelEndpointResponse{Address: fmt.Sprintf("10.0.0.1:%d", req.Port)}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -155,6 +156,13 @@ func (s *server) WatchEvents(_ *runtimev1.WatchEventsRequest, stream runtimev1.R
 	return toStatus(err)
 }
 
+// isLiteralAddrPort reports whether s is an IP address and a non-zero
+// port, the only endpoint form the core dials.
+func isLiteralAddrPort(s string) bool {
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && ap.Port() != 0
+}
+
 // OpenTunnel prefers an endpoint the core dials itself and falls back to a
 // socket the SDK serves when the runtime has no endpoint but can Dial.
 func (s *server) OpenTunnel(ctx context.Context, req *runtimev1.OpenTunnelRequest) (*runtimev1.OpenTunnelResponse, error) {
@@ -167,6 +175,8 @@ func (s *server) OpenTunnel(ctx context.Context, req *runtimev1.OpenTunnelReques
 		switch {
 		case err == nil && resp.Address == "":
 			return nil, status.Error(codes.Internal, "runtime plugin returned an empty tunnel endpoint; return ErrNoEndpoint to use its Dialer instead")
+		case err == nil && !isLiteralAddrPort(resp.Address):
+			return nil, status.Errorf(codes.Internal, "runtime plugin returned tunnel endpoint %q, which is not a literal IP:port; the core never resolves host names, so return the session's IP address", resp.Address)
 		case err == nil:
 			return &runtimev1.OpenTunnelResponse{Target: &runtimev1.OpenTunnelResponse_Endpoint{
 				Endpoint: &runtimev1.Endpoint{Address: resp.Address},

@@ -34,6 +34,8 @@ type Options struct {
 	// Console receives what the operator must see and the log must never
 	// hold: the first-start setup link. Default: os.Stdout.
 	Console io.Writer
+	// Version is the core's release, told to every plugin.
+	Version string
 }
 
 // janitorEvery is how often expired login sessions are deleted.
@@ -94,6 +96,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	host := pluginhost.New(pluginhost.Options{
 		Logger:      log.Named("plugin"),
+		Version:     opts.Version,
 		TunnelDir:   tunnelDir,
 		CallTimeout: cfg.Server.PluginTimeout,
 	})

@@ -25,6 +25,9 @@ const (
 	CapHealth         = "health"
 	CapLogout         = "logout"
 	CapRefresh        = "refresh"
+	// CapConfigValidate: the plugin checks decoded config values in
+	// ValidateConfig, without being configured.
+	CapConfigValidate = "config.validate"
 )
 
 // The magic cookie keeps a plugin binary from serving when a person runs it

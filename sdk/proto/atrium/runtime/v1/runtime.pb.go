@@ -1586,8 +1586,12 @@ func (x *OpenTunnelRequest) GetPort() uint32 {
 
 // Endpoint is an address the core dials itself.
 type Endpoint struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is a literal IP and port, "172.30.0.5:5900" or
+	// "[fd00::5]:5900", never a host name: the core resolves nothing. The
+	// core dials it only when the IP lies inside the networks configured for
+	// the runtime (`runtime { networks }`) and refuses it otherwise.
+	Address       string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
