@@ -155,7 +155,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
-	go janitor(janitorCtx, st, log)
+	go janitor(janitorCtx, st, authnSvc, log)
 
 	select {
 	case err := <-serveErr:
@@ -192,9 +192,9 @@ func firstStartToken(ctx context.Context, st *store.Store) (string, error) {
 	return authn.IssueSetupToken(ctx, st.Queries)
 }
 
-// janitor deletes expired login sessions, app grants and relay tickets now
-// and then.
-func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
+// janitor deletes expired login sessions, app grants, relay tickets and
+// failed-login counts now and then.
+func janitor(ctx context.Context, st *store.Store, a *authn.Service, log hclog.Logger) {
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
 	for {
@@ -210,6 +210,9 @@ func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 			}
 			if _, err := st.DeleteExpiredRelayTickets(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("delete expired relay tickets", "error", err)
+			}
+			if _, err := a.PruneThrottle(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete stale failed-login counts", "error", err)
 			}
 		}
 	}
