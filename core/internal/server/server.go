@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
-	go janitor(janitorCtx, st, log)
+	go janitor(janitorCtx, st, authnSvc, log)
 
 	select {
 	case err := <-serveErr:
@@ -200,8 +200,8 @@ func firstStartToken(ctx context.Context, st *store.Store) (string, error) {
 }
 
 // janitor deletes expired login sessions, app grants, relay tickets and
-// old denial counts now and then.
-func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
+// old denial and failed-login counts now and then.
+func janitor(ctx context.Context, st *store.Store, a *authn.Service, log hclog.Logger) {
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
 	for {
@@ -220,6 +220,9 @@ func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 			}
 			if _, err := st.DeleteOldDenials(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("delete old denial counts", "error", err)
+			}
+			if _, err := a.PruneThrottle(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete stale failed-login counts", "error", err)
 			}
 		}
 	}

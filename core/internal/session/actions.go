@@ -132,6 +132,11 @@ func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, remo
 		return store.StateStopping, false, nil
 	}
 	extra := func(q *store.Queries, s store.Session) error {
+		// Recorded in the delete's own transaction: a core killed right
+		// after it leaves a delete that the reconciler finishes.
+		if err := q.RequestTeardown(ctx, s.ID, removeHome); err != nil {
+			return err
+		}
 		if !removeHome {
 			return nil
 		}
@@ -155,12 +160,6 @@ func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, remo
 	}
 	s, err := m.request(ctx, sc, id, "session.delete", details, decide, extra)
 	if err != nil {
-		return store.Session{}, err
-	}
-	// Not yet in the transaction above: see teardownSchema. A core killed
-	// in between leaves the session stopping or deleted but not torn
-	// down; repeating the delete finishes it.
-	if err := requestTeardown(ctx, m.st.Pool(), id, removeHome); err != nil {
 		return store.Session{}, err
 	}
 	m.wake()
