@@ -29,6 +29,7 @@ const (
 	CapTunnelEndpoint = protocol.CapTunnelEndpoint
 	CapTunnelSocket   = protocol.CapTunnelSocket
 	CapEvents         = protocol.CapEvents
+	CapProgress       = protocol.CapProgress
 	CapHealth         = protocol.CapHealth
 	CapLogout         = protocol.CapLogout
 	CapRefresh        = protocol.CapRefresh

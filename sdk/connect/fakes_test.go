@@ -57,6 +57,12 @@ type fakeRuntime struct {
 var errDisk = errors.New("disk full")
 
 func (f *fakeRuntime) StartSession(_ context.Context, req runtime.StartRequest) (runtime.StartResponse, error) {
+	if req.Progress == nil {
+		return runtime.StartResponse{}, errors.New("StartRequest.Progress arrived nil; the SDK must hand authors a no-op")
+	}
+	req.Progress(runtime.Progress{Phase: runtime.PhaseImageReady})
+	// Progress is a func the SDK made; compare only what crossed the wire.
+	req.Progress = nil
 	f.lastStart = req
 	return runtime.StartResponse{
 		Handle: runtime.Handle{Version: 2, Data: []byte(req.Session.ID)},

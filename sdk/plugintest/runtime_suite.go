@@ -38,6 +38,11 @@ type RuntimeSuite struct {
 	// Timeout bounds each step, including the waits for a state. Zero means
 	// 60 seconds.
 	Timeout time.Duration
+	// StartPhases are the progress phases StartSession must report, in
+	// order; ResumePhases those of ResumeSession. Whatever they list, the
+	// suite checks that the phases reported arrive in order.
+	StartPhases  []runtime.Phase
+	ResumePhases []runtime.Phase
 }
 
 // The pause between polls of a session's state.
@@ -167,11 +172,13 @@ func (r *runtimeRun) configure(t *testing.T, ctx context.Context) {
 }
 
 func (r *runtimeRun) start(t *testing.T, ctx context.Context) {
-	resp, err := r.rt.StartSession(ctx, runtime.StartRequest{Session: r.session, Spec: r.suite.Spec})
+	var progress progressLog
+	resp, err := r.rt.StartSession(ctx, runtime.StartRequest{Session: r.session, Spec: r.suite.Spec, Progress: progress.add})
 	if err != nil {
 		t.Fatalf("StartSession: %v", err)
 	}
 	r.parent.Cleanup(r.cleanup)
+	progress.check(t, "StartSession", r.suite.StartPhases)
 	if len(resp.Handle.Data) == 0 {
 		t.Fatal("StartSession returned an empty handle; the core stores it to recover the session")
 	}
@@ -317,10 +324,12 @@ func (r *runtimeRun) hibernate(t *testing.T, ctx context.Context) {
 }
 
 func (r *runtimeRun) resume(t *testing.T, ctx context.Context) {
-	resp, err := r.rt.ResumeSession(ctx, runtime.ResumeRequest{SessionID: r.session.ID, Handle: r.handle})
+	var progress progressLog
+	resp, err := r.rt.ResumeSession(ctx, runtime.ResumeRequest{SessionID: r.session.ID, Handle: r.handle, Progress: progress.add})
 	if err != nil {
 		t.Fatalf("ResumeSession: %v", err)
 	}
+	progress.check(t, "ResumeSession", r.suite.ResumePhases)
 	if resp.Handle.Version != 0 {
 		r.handle = resp.Handle
 	}

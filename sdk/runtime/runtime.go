@@ -172,6 +172,11 @@ type Status struct {
 type StartRequest struct {
 	Session Session
 	Spec    launch.Spec
+	// Progress reports the start's phases to the core while StartSession
+	// runs; see Phase. It is never nil in a plugin (a no-op when the core
+	// takes no progress), is safe for concurrent use, and does nothing once
+	// StartSession has returned. On the host it may be nil.
+	Progress func(Progress)
 }
 
 // StartResponse returns the handle the core stores.
@@ -218,6 +223,9 @@ type HibernateResponse struct{}
 type ResumeRequest struct {
 	SessionID string
 	Handle    Handle
+	// Progress reports the resume's phases, as StartRequest.Progress does
+	// for a start.
+	Progress func(Progress)
 }
 
 // ResumeResponse reports the resumed session.

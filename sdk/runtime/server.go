@@ -33,9 +33,15 @@ func (s *server) StartSession(ctx context.Context, req *runtimev1.StartSessionRe
 	if err := s.state.Ready(); err != nil {
 		return nil, err
 	}
+	return s.start(ctx, req.GetSession(), req.GetSpec(), noProgress)
+}
+
+// start serves StartSession and StartSessionStream.
+func (s *server) start(ctx context.Context, sess *runtimev1.Session, spec *runtimev1.LaunchSpec, progress func(Progress)) (*runtimev1.StartSessionResponse, error) {
 	resp, err := s.impl.StartSession(ctx, StartRequest{
-		Session: sessionFromProto(req.GetSession()),
-		Spec:    wire.SpecFromProto(req.GetSpec()),
+		Session:  sessionFromProto(sess),
+		Spec:     wire.SpecFromProto(spec),
+		Progress: progress,
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -84,7 +90,12 @@ func (s *server) ResumeSession(ctx context.Context, req *runtimev1.ResumeSession
 	if err := s.state.Ready(); err != nil {
 		return nil, err
 	}
-	resp, err := s.impl.ResumeSession(ctx, ResumeRequest{SessionID: req.GetSessionId(), Handle: handleFromProto(req.GetHandle())})
+	return s.resume(ctx, req.GetSessionId(), req.GetHandle(), noProgress)
+}
+
+// resume serves ResumeSession and ResumeSessionStream.
+func (s *server) resume(ctx context.Context, id string, h *runtimev1.Handle, progress func(Progress)) (*runtimev1.ResumeSessionResponse, error) {
+	resp, err := s.impl.ResumeSession(ctx, ResumeRequest{SessionID: id, Handle: handleFromProto(h), Progress: progress})
 	if err != nil {
 		return nil, toStatus(err)
 	}

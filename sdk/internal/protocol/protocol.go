@@ -22,6 +22,7 @@ const (
 	CapTunnelEndpoint = "tunnel.endpoint"
 	CapTunnelSocket   = "tunnel.socket"
 	CapEvents         = "events"
+	CapProgress       = "progress"
 	CapHealth         = "health"
 	CapLogout         = "logout"
 	CapRefresh        = "refresh"
