@@ -60,7 +60,7 @@ server {
   # Its fingerprint is recorded in the database, and a replica started with
   # another key refuses to start. Left out: session-secrets.key in state_dir,
   # created on first start, which serves a single core only.
-  # secrets_key_file = "/etc/atrium/secrets.key"
+  secrets_key_file = "/etc/atrium/secrets.key"
 }
 
 # An external PostgreSQL. Leave the block out and the core runs its own
