@@ -10,27 +10,29 @@ import (
 
 // bufferBody gives a route other than the proxy what it had before
 // request streaming was switched on: the whole body in memory, at most
-// BodyLimit bytes, or 413.
-func (p *Proxy) bufferBody(c *fiber.Ctx) error {
+// BodyLimit bytes, or 413. refused reports that it answered the request
+// itself: the route must then not run (refuse returns nil once written,
+// so the error alone cannot say so).
+func (p *Proxy) bufferBody(c *fiber.Ctx) (refused bool, err error) {
 	req := c.Request()
 	if !req.IsBodyStream() {
-		return nil
+		return false, nil
 	}
 	if req.Header.ContentLength() > p.opts.BodyLimit {
 		c.Context().SetConnectionClose()
-		return refuse(c, refuseTooLarge, nil)
+		return true, refuse(c, refuseTooLarge, nil)
 	}
 	body, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(p.opts.BodyLimit)+1))
 	if err != nil {
 		c.Context().SetConnectionClose()
-		return refuse(c, refuseFraming, nil)
+		return true, refuse(c, refuseFraming, nil)
 	}
 	if len(body) > p.opts.BodyLimit {
 		c.Context().SetConnectionClose()
-		return refuse(c, refuseTooLarge, nil)
+		return true, refuse(c, refuseTooLarge, nil)
 	}
 	req.SetBody(body)
-	return nil
+	return false, nil
 }
 
 // idleReader reads a client's streamed request body, pushing the client

@@ -117,14 +117,17 @@ func TestCoreRoutesKeepBodyLimit(t *testing.T) {
 	if resp, body := f.do(t, "POST", f.public+"/api/v1/echo", nil, strings.NewReader(strings.Repeat("x", 60<<10))); resp.StatusCode != 200 || body != fmt.Sprint(60<<10) {
 		t.Errorf("small body: %d %s", resp.StatusCode, body)
 	}
-	if resp, _ := f.do(t, "POST", f.public+"/api/v1/echo", nil, strings.NewReader(strings.Repeat("x", 2<<20))); resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("large body: %d", resp.StatusCode)
+	// Large bodies go over a raw socket: the server answers 413 and closes
+	// before reading them whole, which net/http's client reports as a
+	// reset instead of the answer.
+	head := "POST /api/v1/echo HTTP/1.1\r\nHost: " + strings.TrimPrefix(f.public, "http://") + "\r\n"
+	if code, body := f.raw(t, head+fmt.Sprintf("Content-Length: %d\r\n\r\n", 2<<20)+strings.Repeat("x", 2<<20)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("large body: %d %.100s", code, body)
 	}
 	// Chunked, so no Content-Length tells in advance.
-	pr, pw := io.Pipe()
-	go func() { _, _ = pw.Write(make([]byte, 2<<20)); _ = pw.Close() }()
-	if resp, _ := f.do(t, "POST", f.public+"/api/v1/echo", nil, pr); resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("large chunked body: %d", resp.StatusCode)
+	chunk := fmt.Sprintf("%x\r\n%s\r\n", 64<<10, strings.Repeat("x", 64<<10))
+	if code, body := f.raw(t, head+"Transfer-Encoding: chunked\r\n\r\n"+strings.Repeat(chunk, 32)+"0\r\n\r\n"); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("large chunked body: %d %.100s", code, body)
 	}
 }
 

@@ -96,7 +96,7 @@ func (p *Proxy) Middleware() fiber.Handler {
 		} else if strings.HasPrefix(string(c.Request().Header.RequestURI()), PathPrefix) {
 			return p.servePath(c)
 		}
-		if err := p.bufferBody(c); err != nil {
+		if refused, err := p.bufferBody(c); refused || err != nil {
 			return err
 		}
 		return c.Next()
