@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -76,8 +77,19 @@ func TestEmbeddedPostgresKeepsDataAcrossRestarts(t *testing.T) {
 // empty database both serve, and each migration is applied once.
 func TestTwoCoresMigrateOneEmptyDatabase(t *testing.T) {
 	db := emptyDatabase(t)
-	path1, addr1, _ := writeConfigDB(t, serverOnly, db)
-	path2, addr2, _ := writeConfigDB(t, serverOnly, db)
+	path1, addr1, state1 := writeConfigDB(t, serverOnly, db)
+	path2, addr2, state2 := writeConfigDB(t, serverOnly, db)
+	// Replicas must share the key that seals session secrets; one with
+	// another key refuses to start (server/secretskey_test.go).
+	key := bytes.Repeat([]byte{7}, 32)
+	for _, dir := range []string{state1, state2} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "session-secrets.key"), key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	started := make(chan *core, 2)
 	for _, pa := range [][2]string{{path1, addr1}, {path2, addr2}} {
 		go func() { started <- startCoreNoAdmin(t, pa[0], pa[1]) }()
