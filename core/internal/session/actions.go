@@ -142,18 +142,10 @@ func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, remo
 		}
 		// The admission lock keeps a new session of the owner from
 		// starting while this one decides to remove their home.
-		if err := q.LockForAdmission(ctx, s.OrgID, s.UserID); err != nil {
+		if o, err := lockHome(ctx, q, s); err != nil {
 			return err
-		}
-		uid := s.UserID
-		others, _, err := q.ListSessions(ctx, system, store.SessionFilter{UserID: &uid, States: activeStates}, store.Page{Limit: 2})
-		if err != nil {
-			return err
-		}
-		for _, o := range others {
-			if o.ID != s.ID {
-				return fmt.Errorf("%w: session %s of the same user is %s; stop it first", ErrHomeInUse, o.ID, o.State)
-			}
+		} else if o != nil {
+			return fmt.Errorf("%w: session %s of the same user is %s; stop it first", ErrHomeInUse, o.ID, o.State)
 		}
 		return auditSession(ctx, q, actorFrom(ctx, sc), s, "session.delete_storage",
 			map[string]any{"home_volume": HomeVolume(s.UserID)})
@@ -175,4 +167,24 @@ func (m *Manager) Secrets(ctx context.Context, sc store.Scope, id uuid.UUID) (ma
 		return nil, fmt.Errorf("read secrets of session %s: %w", id, err)
 	}
 	return m.sealer.Open(s.OrgID, s.UserID, s.SecretsSealed)
+}
+
+// lockHome takes the admission lock of s's owner and returns another of
+// the owner's sessions that still uses the home volume, or nil. While the
+// lock is held no new session of the owner is admitted.
+func lockHome(ctx context.Context, q *store.Queries, s store.Session) (*store.Session, error) {
+	if err := q.LockForAdmission(ctx, s.OrgID, s.UserID); err != nil {
+		return nil, err
+	}
+	uid := s.UserID
+	active, _, err := q.ListSessions(ctx, system, store.SessionFilter{UserID: &uid, States: activeStates}, store.Page{Limit: 2})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range active {
+		if o.ID != s.ID {
+			return &o, nil
+		}
+	}
+	return nil, nil
 }

@@ -368,18 +368,11 @@ func (m *Manager) teardown(ctx context.Context, s store.Session) error {
 		// checks it under the same lock), so once none is active none
 		// can start before the volume is gone.
 		err := m.st.InTx(ctx, func(q *store.Queries) error {
-			if err := q.LockForAdmission(ctx, s.OrgID, s.UserID); err != nil {
-				return err
+			o, err := lockHome(ctx, q, s)
+			if err == nil && o != nil {
+				err = fmt.Errorf("home volume of user %s: %w by session %s; it is removed once that session stops", s.UserID, ErrHomeInUse, o.ID)
 			}
-			uid := s.UserID
-			active, _, err := q.ListSessions(ctx, system, store.SessionFilter{UserID: &uid, States: activeStates}, store.Page{Limit: 1})
-			if err != nil {
-				return err
-			}
-			if len(active) > 0 {
-				return fmt.Errorf("home volume of user %s: %w by session %s; it is removed once that session stops", s.UserID, ErrHomeInUse, active[0].ID)
-			}
-			return nil
+			return err
 		})
 		if err != nil {
 			return err
