@@ -315,7 +315,10 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {}
 syncFrequency: 10s
-nodeStatusUpdateFrequency: 10s
+# A restarted kubelet reports the node Ready at its next status check: check
+# every 2 s, post unchanged status only every minute.
+nodeStatusUpdateFrequency: 2s
+nodeStatusReportFrequency: 1m
 YAML
 
 cat >"$k8s_run/local-path/config.json" <<JSON
