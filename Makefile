@@ -57,10 +57,16 @@ test: images web
 test-browser: build
 	cd test/e2e/browser && npm ci --no-audit --no-fund && npm test
 
-## lint: go vet and staticcheck over every module
-lint: $(TOOLS)/staticcheck
+## lint: go vet and staticcheck over every module, go.mod drift (go mod
+## tidy -diff) in every module, and buf breaking on sdk/proto
+lint: $(TOOLS)/staticcheck $(TOOLS)/buf
 	$(GO) vet ./... ./sdk/...
 	$(TOOLS)/staticcheck ./... ./sdk/...
+	@for m in . sdk $(wildcard sdk/examples/*); do \
+		echo "go mod tidy -diff ($$m)"; \
+		(cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod or go.sum is not tidy; run go mod tidy there"; exit 1; }; \
+	done
+	BUF=$(TOOLS)/buf bash scripts/proto-breaking.sh
 
 ## proto: regenerate the committed protobuf code
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc

@@ -53,6 +53,14 @@ server {
 
   # How long any single call to a plugin may take. Default "10s".
   plugin_timeout = "10s"
+
+  # The 32-byte key that seals session secrets (VNC passwords, app tokens)
+  # in the database. Every core replica sharing one database needs the same
+  # file: create it once with `head -c 32 /dev/urandom > FILE; chmod 600 FILE`.
+  # Its fingerprint is recorded in the database, and a replica started with
+  # another key refuses to start. Left out: session-secrets.key in state_dir,
+  # created on first start, which serves a single core only.
+  secrets_key_file = "/etc/atrium/secrets.key"
 }
 
 # An external PostgreSQL. Leave the block out and the core runs its own

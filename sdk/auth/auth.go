@@ -35,9 +35,11 @@ type LogoutURLer interface {
 
 // Refresher is implemented by plugins whose provider can be asked again,
 // without the browser, who a logged-in person is (OAuth refresh tokens).
-// The core calls Refresh periodically for each login session the plugin
-// opened and re-applies the identity it returns; an error ends the login
-// session, so return one whenever the provider refuses.
+// The core looks for due sessions every minute and refreshes each login
+// session the plugin opened about every 5 minutes, re-applying the identity
+// it returns (groups included). Only ErrRefreshRefused (or an identity that
+// is not the one the session logged in as) ends the login session; ErrNoRefresh
+// stops refreshing it; any other error leaves it alone until the next try.
 type Refresher interface {
 	Refresh(ctx context.Context, req RefreshRequest) (RefreshResponse, error)
 }

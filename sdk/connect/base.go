@@ -25,7 +25,12 @@ func (b *baseClient) Info(ctx context.Context) (Info, error) {
 	if err != nil {
 		return Info{}, fromStatus(err)
 	}
+	versions := wire.VersionsFromProto(resp.GetApiVersions())
+	if len(versions) == 0 {
+		versions = []int{int(resp.GetApiVersion())}
+	}
 	return Info{
+		APIVersions: versions,
 		Info: plugin.Info{
 			Name:        resp.GetName(),
 			Version:     resp.GetVersion(),
@@ -51,8 +56,17 @@ func (b *baseClient) Configure(ctx context.Context, req plugin.ConfigureRequest)
 		ConfigJson: req.Config,
 		Instance:   req.Instance,
 		TunnelDir:  req.TunnelDir,
+		Host:       wire.HostToProto(req.Host),
 	})
 	return fromStatus(err)
+}
+
+func (b *baseClient) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) ([]plugin.ConfigProblem, error) {
+	resp, err := b.c.ValidateConfig(ctx, &pluginv1.ValidateConfigRequest{ConfigJson: req.Config, Instance: req.Instance})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return wire.ProblemsFromProto(resp.GetProblems()), nil
 }
 
 func (b *baseClient) Health(ctx context.Context) error {

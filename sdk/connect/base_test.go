@@ -21,11 +21,11 @@ func TestInfoReportsCapabilities(t *testing.T) {
 		impl runtime.Runtime
 		want []string
 	}{
-		{"bare", &fakeRuntime{}, nil},
-		{"events", fakeWatcher{&fakeRuntime{}}, []string{connect.CapEvents}},
-		{"endpoint", fakeEndpoint{&fakeRuntime{}}, []string{connect.CapTunnelEndpoint}},
-		{"both tunnels", fakeDialer{fakeEndpoint: fakeEndpoint{&fakeRuntime{}}}, []string{connect.CapTunnelEndpoint, connect.CapTunnelSocket}},
-		{"health", healthyFake{&fakeRuntime{}}, []string{connect.CapHealth}},
+		{"bare", &fakeRuntime{}, []string{connect.CapProgress}},
+		{"events", fakeWatcher{&fakeRuntime{}}, []string{connect.CapEvents, connect.CapProgress}},
+		{"endpoint", fakeEndpoint{&fakeRuntime{}}, []string{connect.CapProgress, connect.CapTunnelEndpoint}},
+		{"both tunnels", fakeDialer{fakeEndpoint: fakeEndpoint{&fakeRuntime{}}}, []string{connect.CapProgress, connect.CapTunnelEndpoint, connect.CapTunnelSocket}},
+		{"health", healthyFake{&fakeRuntime{}}, []string{connect.CapHealth, connect.CapProgress}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,9 +29,11 @@ const (
 	CapTunnelEndpoint = protocol.CapTunnelEndpoint
 	CapTunnelSocket   = protocol.CapTunnelSocket
 	CapEvents         = protocol.CapEvents
+	CapProgress       = protocol.CapProgress
 	CapHealth         = protocol.CapHealth
 	CapLogout         = protocol.CapLogout
 	CapRefresh        = protocol.CapRefresh
+	CapConfigValidate = protocol.CapConfigValidate
 )
 
 // ErrUnsupported is returned by client calls the plugin does not implement.
@@ -42,8 +44,13 @@ var ErrUnsupported = protocol.ErrUnsupported
 type Info struct {
 	plugin.Info
 	Kind plugin.Kind
-	// APIVersion is the major version of the kind's proto package.
+	// APIVersion is the major version of the kind's proto package the
+	// plugin prefers (its newest).
 	APIVersion int
+	// APIVersions lists every major version of the kind's proto package
+	// the plugin speaks; never empty (plugins that predate the list speak
+	// APIVersion only).
+	APIVersions []int
 	// Capabilities lists the additive features the plugin implements.
 	Capabilities []string
 	// SDKVersion is the SDK release the plugin was built with.
@@ -66,8 +73,15 @@ type Base interface {
 	// ConfigSchema returns the plugin's config schema. Attr.Default holds a
 	// json.RawMessage on this side of the wire.
 	ConfigSchema(ctx context.Context) (schema.Object, error)
+	// Configure hands the plugin its configuration and tells it who the
+	// host is (req.Host).
 	Configure(ctx context.Context, req plugin.ConfigureRequest) error
 	Health(ctx context.Context) error
+	// ValidateConfig asks the plugin to check decoded values without
+	// configuring it, and returns what it refuses; none when the values
+	// are fine. It returns ErrUnsupported when the plugin has no checks
+	// beyond its schema (it lacks CapConfigValidate).
+	ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) ([]plugin.ConfigProblem, error)
 }
 
 // Runtime is the host's view of a runtime plugin.
@@ -113,7 +127,8 @@ type Auth interface {
 	CompleteLogin(ctx context.Context, req auth.CompleteLoginRequest) (auth.CompleteLoginResponse, error)
 	// Logout returns ErrUnsupported when the provider offers no logout.
 	Logout(ctx context.Context, req auth.LogoutRequest) (auth.LogoutResponse, error)
-	// Refresh returns ErrUnsupported when the plugin cannot refresh; any
-	// other error means the provider no longer vouches for the person.
+	// Refresh returns ErrUnsupported when the plugin cannot refresh, and
+	// auth.ErrRefreshRefused when the provider no longer vouches for the
+	// person; other errors say nothing about the person.
 	Refresh(ctx context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error)
 }

@@ -57,6 +57,12 @@ type fakeRuntime struct {
 var errDisk = errors.New("disk full")
 
 func (f *fakeRuntime) StartSession(_ context.Context, req runtime.StartRequest) (runtime.StartResponse, error) {
+	if req.Progress == nil {
+		return runtime.StartResponse{}, errors.New("StartRequest.Progress arrived nil; the SDK must hand authors a no-op")
+	}
+	req.Progress(runtime.Progress{Phase: runtime.PhaseImageReady})
+	// Progress is a func the SDK made; compare only what crossed the wire.
+	req.Progress = nil
 	f.lastStart = req
 	return runtime.StartResponse{
 		Handle: runtime.Handle{Version: 2, Data: []byte(req.Session.ID)},
@@ -118,12 +124,16 @@ func (fakeWatcher) WatchEvents(ctx context.Context, send func(runtime.Event) err
 	return ctx.Err()
 }
 
-// fakeEndpoint adds an endpoint tunnel; ErrNoEndpoint for session "nope".
+// fakeEndpoint adds an endpoint tunnel; ErrNoEndpoint for session "nope",
+// a host name for session "named".
 type fakeEndpoint struct{ *fakeRuntime }
 
 func (fakeEndpoint) TunnelEndpoint(_ context.Context, req runtime.TunnelRequest) (runtime.TunnelEndpointResponse, error) {
-	if req.SessionID == "nope" {
+	switch req.SessionID {
+	case "nope":
 		return runtime.TunnelEndpointResponse{}, runtime.ErrNoEndpoint
+	case "named":
+		return runtime.TunnelEndpointResponse{Address: fmt.Sprintf("session-1.internal:%d", req.Port)}, nil
 	}
 	return runtime.TunnelEndpointResponse{Address: fmt.Sprintf("10.0.0.1:%d", req.Port)}, nil
 }

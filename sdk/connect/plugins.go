@@ -26,7 +26,7 @@ func ClientPlugins() map[int]goplugin.PluginSet {
 				return &baseClient{c: pluginv1.NewPluginServiceClient(c)}
 			}},
 			string(plugin.KindRuntime): &client{dispense: func(c *grpc.ClientConn) any {
-				return &runtimeClient{c: runtimev1.NewRuntimeServiceClient(c)}
+				return &runtimeClient{c: runtimev1.NewRuntimeServiceClient(c), base: pluginv1.NewPluginServiceClient(c)}
 			}},
 			string(plugin.KindWorkspace): &client{dispense: func(c *grpc.ClientConn) any {
 				return &workspaceClient{c: workspacev1.NewWorkspaceServiceClient(c)}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/atrium-hq/atrium/sdk/internal/wire"
+	pluginv1 "github.com/atrium-hq/atrium/sdk/proto/atrium/plugin/v1"
 	runtimev1 "github.com/atrium-hq/atrium/sdk/proto/atrium/runtime/v1"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 )
@@ -14,12 +15,27 @@ import (
 // runtimeClient is the host's Runtime over gRPC.
 type runtimeClient struct {
 	c runtimev1.RuntimeServiceClient
+	// base asks the same plugin process for its capabilities.
+	base pluginv1.PluginServiceClient
+	// progress caches whether the plugin serves the progress streams.
+	progress capability
 }
 
 func (r *runtimeClient) StartSession(ctx context.Context, req runtime.StartRequest) (runtime.StartResponse, error) {
 	spec, err := wire.SpecToProto(req.Spec)
 	if err != nil {
 		return runtime.StartResponse{}, fmt.Errorf("start session %s: %w", req.Session.ID, err)
+	}
+	if req.Progress != nil && r.progress.has(ctx, r.base, CapProgress) {
+		stream, err := r.c.StartSessionStream(ctx, &runtimev1.StartSessionStreamRequest{Session: sessionToProto(req.Session), Spec: spec})
+		if err != nil {
+			return runtime.StartResponse{}, fromStatus(err)
+		}
+		resp, err := receiveWithProgress(stream, req.Progress, (*runtimev1.StartSessionStreamResponse).GetProgress, (*runtimev1.StartSessionStreamResponse).GetResult)
+		if err != nil {
+			return runtime.StartResponse{}, err
+		}
+		return runtime.StartResponse{Handle: handleFromProto(resp.GetHandle()), Status: statusFromProto(resp.GetStatus())}, nil
 	}
 	resp, err := r.c.StartSession(ctx, &runtimev1.StartSessionRequest{Session: sessionToProto(req.Session), Spec: spec})
 	if err != nil {
@@ -51,6 +67,17 @@ func (r *runtimeClient) HibernateSession(ctx context.Context, req runtime.Hibern
 }
 
 func (r *runtimeClient) ResumeSession(ctx context.Context, req runtime.ResumeRequest) (runtime.ResumeResponse, error) {
+	if req.Progress != nil && r.progress.has(ctx, r.base, CapProgress) {
+		stream, err := r.c.ResumeSessionStream(ctx, &runtimev1.ResumeSessionStreamRequest{SessionId: req.SessionID, Handle: handleToProto(req.Handle)})
+		if err != nil {
+			return runtime.ResumeResponse{}, fromStatus(err)
+		}
+		resp, err := receiveWithProgress(stream, req.Progress, (*runtimev1.ResumeSessionStreamResponse).GetProgress, (*runtimev1.ResumeSessionStreamResponse).GetResult)
+		if err != nil {
+			return runtime.ResumeResponse{}, err
+		}
+		return runtime.ResumeResponse{Handle: handleFromProto(resp.GetHandle()), Status: statusFromProto(resp.GetStatus())}, nil
+	}
 	resp, err := r.c.ResumeSession(ctx, &runtimev1.ResumeSessionRequest{SessionId: req.SessionID, Handle: handleToProto(req.Handle)})
 	if err != nil {
 		return runtime.ResumeResponse{}, fromStatus(err)

@@ -145,6 +145,10 @@ func TestOpenTunnel(t *testing.T) {
 	if _, err := endpointOnly.OpenTunnel(ctx, runtime.TunnelRequest{SessionID: "nope", Port: 5901}); !errors.Is(err, connect.ErrUnsupported) {
 		t.Fatalf("OpenTunnel with ErrNoEndpoint and no Dialer: %v; want ErrUnsupported", err)
 	}
+	// The core dials literal IPs only; the SDK refuses a host name at once.
+	if _, err := endpointOnly.OpenTunnel(ctx, runtime.TunnelRequest{SessionID: "named", Port: 5901}); err == nil || !strings.Contains(err.Error(), "not a literal IP:port") {
+		t.Fatalf("OpenTunnel with a host name endpoint: %v; want an error saying it is not a literal IP:port", err)
+	}
 
 	both := configured(t, fakeDialer{fakeEndpoint: fakeEndpoint{&fakeRuntime{}}, dialAddr: ln.Addr().String()}, plugintest.TunnelDir(t))
 	tun, err = both.OpenTunnel(ctx, runtime.TunnelRequest{SessionID: "nope", Port: 5901})

@@ -40,6 +40,9 @@ type ConfigureRequest struct {
 	// TunnelDir is a directory owned by the core where the SDK creates the
 	// unix sockets of socket-mode tunnels. Authors rarely need it.
 	TunnelDir string
+	// Host says which core configures the plugin, the API version it
+	// chose and the features it uses.
+	Host Host
 }
 
 // ConfigureResponse is empty; it exists so the call can grow.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,15 +38,27 @@ type RuntimeSuite struct {
 	// Timeout bounds each step, including the waits for a state. Zero means
 	// 60 seconds.
 	Timeout time.Duration
+	// StartPhases are the progress phases StartSession must report, in
+	// order; ResumePhases those of ResumeSession. Whatever they list, the
+	// suite checks that the phases reported arrive in order.
+	StartPhases  []runtime.Phase
+	ResumePhases []runtime.Phase
 }
 
 // The pause between polls of a session's state.
 const pollInterval = 50 * time.Millisecond
 
+// watchSettle is how long the suite lets a plugin's event watch start
+// before it acts on the session.
+const watchSettle = 500 * time.Millisecond
+
 // RuntimeConformance runs the life of one session through the plugin c
-// describes, as subtests in order: configure, start, list, recover (with a
-// fresh instance over a new gRPC boundary), inspect, tunnel, hibernate,
-// resume, stop, destroy, missing, destroy-again. Each step depends on the
+// describes, as subtests in order: configure, start, start-again (the same
+// id once more must return the same session, not a second instance), list,
+// recover (with a fresh instance over a new gRPC boundary), inspect,
+// tunnel, hibernate, resume, stop (a runtime.EventWatcher must report an
+// event for the session when its process stops), destroy, missing,
+// destroy-again. Each step depends on the
 // previous ones, so the suite stops at the first failing step; a session it
 // started is destroyed when the test ends, whatever happened.
 func RuntimeConformance(t *testing.T, c RuntimeSuite) {
@@ -74,6 +87,7 @@ func RuntimeConformance(t *testing.T, c RuntimeSuite) {
 	}{
 		{"configure", r.configure},
 		{"start", r.start},
+		{"start-again", r.startAgain},
 		{"list", r.list},
 		{"recover", r.recover},
 		{"inspect", r.inspect},
@@ -105,6 +119,7 @@ type runtimeRun struct {
 	session   runtime.Session
 
 	rt         connect.Runtime
+	events     bool
 	handle     runtime.Handle
 	instanceID string
 	destroyed  bool
@@ -139,6 +154,14 @@ func (r *runtimeRun) configure(t *testing.T, ctx context.Context) {
 	if _, err := rt.ListSessions(ctx, runtime.ListRequest{Labels: r.session.Labels}); err == nil {
 		t.Fatal("ListSessions before Configure succeeded; the SDK must refuse kind calls until Configure succeeds")
 	}
+	info, err := base.Info(ctx)
+	if err != nil {
+		t.Fatalf("Info: %v", err)
+	}
+	if !info.Has(connect.CapTunnelEndpoint) && !info.Has(connect.CapTunnelSocket) {
+		t.Fatal("the plugin implements neither runtime.EndpointTunneler nor runtime.Dialer; the core refuses a runtime without a tunnel")
+	}
+	r.events = info.Has(connect.CapEvents)
 	if err := base.Configure(ctx, plugin.ConfigureRequest{Config: r.suite.Config, Instance: "conformance", TunnelDir: r.tunnelDir}); err != nil {
 		t.Fatalf("Configure with RuntimeSuite.Config: %v", err)
 	}
@@ -149,11 +172,13 @@ func (r *runtimeRun) configure(t *testing.T, ctx context.Context) {
 }
 
 func (r *runtimeRun) start(t *testing.T, ctx context.Context) {
-	resp, err := r.rt.StartSession(ctx, runtime.StartRequest{Session: r.session, Spec: r.suite.Spec})
+	var progress progressLog
+	resp, err := r.rt.StartSession(ctx, runtime.StartRequest{Session: r.session, Spec: r.suite.Spec, Progress: progress.add})
 	if err != nil {
 		t.Fatalf("StartSession: %v", err)
 	}
 	r.parent.Cleanup(r.cleanup)
+	progress.check(t, "StartSession", r.suite.StartPhases)
 	if len(resp.Handle.Data) == 0 {
 		t.Fatal("StartSession returned an empty handle; the core stores it to recover the session")
 	}
@@ -166,6 +191,37 @@ func (r *runtimeRun) start(t *testing.T, ctx context.Context) {
 		t.Fatal("a running session reports an empty InstanceID")
 	}
 	r.instanceID = st.InstanceID
+}
+
+// startAgain starts the running session once more with the same id, as the
+// core does when it cannot tell whether a first start got through: the
+// runtime must answer with the session that runs, not start a second one.
+func (r *runtimeRun) startAgain(t *testing.T, ctx context.Context) {
+	resp, err := r.rt.StartSession(ctx, runtime.StartRequest{Session: r.session, Spec: r.suite.Spec})
+	if err != nil {
+		t.Fatalf("StartSession again with the same id: %v; a repeated start must be safe", err)
+	}
+	if len(resp.Handle.Data) == 0 {
+		t.Fatal("the repeated StartSession returned an empty handle")
+	}
+	r.handle = resp.Handle
+	st := r.waitState(t, ctx, "running after the repeated start", func(s runtime.Status) bool { return s.State == runtime.StateRunning })
+	if st.InstanceID != r.instanceID {
+		t.Fatalf("the repeated StartSession runs instance %q, want the running %q: a start with the same id must not start a second instance", st.InstanceID, r.instanceID)
+	}
+	list, err := r.rt.ListSessions(ctx, runtime.ListRequest{Labels: r.session.Labels})
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	n := 0
+	for _, s := range list.Sessions {
+		if s.SessionID == r.session.ID {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("ListSessions finds session %q %d times after a repeated start, want once", r.session.ID, n)
+	}
 }
 
 func (r *runtimeRun) list(t *testing.T, ctx context.Context) {
@@ -268,10 +324,12 @@ func (r *runtimeRun) hibernate(t *testing.T, ctx context.Context) {
 }
 
 func (r *runtimeRun) resume(t *testing.T, ctx context.Context) {
-	resp, err := r.rt.ResumeSession(ctx, runtime.ResumeRequest{SessionID: r.session.ID, Handle: r.handle})
+	var progress progressLog
+	resp, err := r.rt.ResumeSession(ctx, runtime.ResumeRequest{SessionID: r.session.ID, Handle: r.handle, Progress: progress.add})
 	if err != nil {
 		t.Fatalf("ResumeSession: %v", err)
 	}
+	progress.check(t, "ResumeSession", r.suite.ResumePhases)
 	if resp.Handle.Version != 0 {
 		r.handle = resp.Handle
 	}
@@ -284,12 +342,63 @@ func (r *runtimeRun) resume(t *testing.T, ctx context.Context) {
 }
 
 func (r *runtimeRun) stop(t *testing.T, ctx context.Context) {
+	var events <-chan runtime.Event
+	if r.events {
+		events = r.watch(t, ctx)
+	}
 	if _, err := r.rt.StopSession(ctx, runtime.StopRequest{SessionID: r.session.ID, Handle: r.handle, Timeout: 10 * time.Second}); err != nil {
 		t.Fatalf("StopSession: %v", err)
 	}
 	r.waitState(t, ctx, "not running after stop", func(s runtime.Status) bool {
 		return s.State != runtime.StateRunning && s.State != runtime.StateStarting
 	})
+	if events == nil {
+		return
+	}
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("WatchEvents ended before it reported the stopped session")
+			}
+			if e.SessionID == r.session.ID && e.Status.State != runtime.StateRunning && e.Status.State != runtime.StateStarting {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatalf("the plugin reports events, but none said session %q stopped within %s", r.session.ID, r.suite.Timeout)
+		}
+	}
+}
+
+// watch follows the plugin's events until ctx ends. It returns once the
+// stream is open, so that nothing that happens afterwards is missed.
+func (r *runtimeRun) watch(t *testing.T, ctx context.Context) <-chan runtime.Event {
+	t.Helper()
+	out := make(chan runtime.Event, 64)
+	opened := make(chan struct{})
+	var once sync.Once
+	go func() {
+		defer close(out)
+		err := r.rt.WatchEvents(ctx, func(e runtime.Event) error {
+			once.Do(func() { close(opened) })
+			select {
+			case out <- e:
+			default: // the step reads what it needs; drop the rest
+			}
+			return nil
+		})
+		once.Do(func() { close(opened) })
+		if err != nil && ctx.Err() == nil {
+			t.Errorf("WatchEvents: %v", err)
+		}
+	}()
+	// A gRPC stream sends nothing until the first event, so give the
+	// plugin's watch a moment to be in place before the stop.
+	select {
+	case <-opened:
+	case <-time.After(watchSettle):
+	}
+	return out
 }
 
 func (r *runtimeRun) destroy(t *testing.T, ctx context.Context) {

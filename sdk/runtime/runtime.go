@@ -9,7 +9,16 @@
 // Session bytes never travel over the plugin's gRPC connection. Implement
 // EndpointTunneler to hand the core an address it dials itself, or Dialer to
 // return a net.Conn from Go code, which the SDK exposes to the core as a
-// token-guarded unix socket.
+// token-guarded unix socket. A runtime must implement at least one of them:
+// the core refuses to start a runtime plugin that offers no tunnel.
+//
+// An endpoint is a literal IP address and port ("172.30.0.5:5900",
+// "[fd00::5]:5900"), never a host name: the core resolves nothing, so a
+// session cannot be pointed at a name an attacker controls. The core dials
+// it only when the IP lies inside the networks the deployment configured
+// for the runtime (`runtime "x" { networks = ["172.30.0.0/16"] }`), so
+// return the session's own address on the network the runtime owns, not a
+// published host port on 127.0.0.1 unless loopback is listed there too.
 package runtime
 
 import (
@@ -68,9 +77,10 @@ type EventWatcher interface {
 // dial itself, such as containers on a network the core reaches. Live
 // streams then survive a plugin crash or upgrade.
 type EndpointTunneler interface {
-	// TunnelEndpoint returns the "host:port" the core dials. The core only
-	// dials addresses inside the networks configured for the runtime.
-	// Return ErrNoEndpoint to fall back to Dialer.
+	// TunnelEndpoint returns the address the core dials: a literal
+	// "IP:port", never a host name. The core dials it only when the IP lies
+	// inside the networks configured for the runtime, and refuses the
+	// tunnel otherwise. Return ErrNoEndpoint to fall back to Dialer.
 	TunnelEndpoint(ctx context.Context, req TunnelRequest) (TunnelEndpointResponse, error)
 }
 
@@ -162,6 +172,11 @@ type Status struct {
 type StartRequest struct {
 	Session Session
 	Spec    launch.Spec
+	// Progress reports the start's phases to the core while StartSession
+	// runs; see Phase. It is never nil in a plugin (a no-op when the core
+	// takes no progress), is safe for concurrent use, and does nothing once
+	// StartSession has returned. On the host it may be nil.
+	Progress func(Progress)
 }
 
 // StartResponse returns the handle the core stores.
@@ -208,6 +223,9 @@ type HibernateResponse struct{}
 type ResumeRequest struct {
 	SessionID string
 	Handle    Handle
+	// Progress reports the resume's phases, as StartRequest.Progress does
+	// for a start.
+	Progress func(Progress)
 }
 
 // ResumeResponse reports the resumed session.
@@ -274,6 +292,9 @@ type TunnelRequest struct {
 
 // TunnelEndpointResponse is an address the core dials.
 type TunnelEndpointResponse struct {
-	// Address is "host:port".
+	// Address is a literal IP address and port, "172.30.0.5:5900" or
+	// "[fd00::5]:5900". A host name is refused by the SDK before it reaches
+	// the core, which never resolves names; an IP outside the runtime's
+	// configured networks is refused by the core.
 	Address string
 }

@@ -39,7 +39,9 @@ func servePlugin(impl Runtime) serve.Plugin {
 
 // capabilities lists the optional interfaces impl implements.
 func capabilities(impl Runtime) []string {
-	var caps []string
+	// Every runtime serves the progress streams: one that never reports
+	// progress just answers with the result.
+	caps := []string{protocol.CapProgress}
 	if _, ok := impl.(EndpointTunneler); ok {
 		caps = append(caps, protocol.CapTunnelEndpoint)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -32,9 +33,15 @@ func (s *server) StartSession(ctx context.Context, req *runtimev1.StartSessionRe
 	if err := s.state.Ready(); err != nil {
 		return nil, err
 	}
+	return s.start(ctx, req.GetSession(), req.GetSpec(), noProgress)
+}
+
+// start serves StartSession and StartSessionStream.
+func (s *server) start(ctx context.Context, sess *runtimev1.Session, spec *runtimev1.LaunchSpec, progress func(Progress)) (*runtimev1.StartSessionResponse, error) {
 	resp, err := s.impl.StartSession(ctx, StartRequest{
-		Session: sessionFromProto(req.GetSession()),
-		Spec:    wire.SpecFromProto(req.GetSpec()),
+		Session:  sessionFromProto(sess),
+		Spec:     wire.SpecFromProto(spec),
+		Progress: progress,
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -83,7 +90,12 @@ func (s *server) ResumeSession(ctx context.Context, req *runtimev1.ResumeSession
 	if err := s.state.Ready(); err != nil {
 		return nil, err
 	}
-	resp, err := s.impl.ResumeSession(ctx, ResumeRequest{SessionID: req.GetSessionId(), Handle: handleFromProto(req.GetHandle())})
+	return s.resume(ctx, req.GetSessionId(), req.GetHandle(), noProgress)
+}
+
+// resume serves ResumeSession and ResumeSessionStream.
+func (s *server) resume(ctx context.Context, id string, h *runtimev1.Handle, progress func(Progress)) (*runtimev1.ResumeSessionResponse, error) {
+	resp, err := s.impl.ResumeSession(ctx, ResumeRequest{SessionID: id, Handle: handleFromProto(h), Progress: progress})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -155,6 +167,13 @@ func (s *server) WatchEvents(_ *runtimev1.WatchEventsRequest, stream runtimev1.R
 	return toStatus(err)
 }
 
+// isLiteralAddrPort reports whether s is an IP address and a non-zero
+// port, the only endpoint form the core dials.
+func isLiteralAddrPort(s string) bool {
+	ap, err := netip.ParseAddrPort(s)
+	return err == nil && ap.Port() != 0
+}
+
 // OpenTunnel prefers an endpoint the core dials itself and falls back to a
 // socket the SDK serves when the runtime has no endpoint but can Dial.
 func (s *server) OpenTunnel(ctx context.Context, req *runtimev1.OpenTunnelRequest) (*runtimev1.OpenTunnelResponse, error) {
@@ -167,6 +186,8 @@ func (s *server) OpenTunnel(ctx context.Context, req *runtimev1.OpenTunnelReques
 		switch {
 		case err == nil && resp.Address == "":
 			return nil, status.Error(codes.Internal, "runtime plugin returned an empty tunnel endpoint; return ErrNoEndpoint to use its Dialer instead")
+		case err == nil && !isLiteralAddrPort(resp.Address):
+			return nil, status.Errorf(codes.Internal, "runtime plugin returned tunnel endpoint %q, which is not a literal IP:port; the core never resolves host names, so return the session's IP address", resp.Address)
 		case err == nil:
 			return &runtimev1.OpenTunnelResponse{Target: &runtimev1.OpenTunnelResponse_Endpoint{
 				Endpoint: &runtimev1.Endpoint{Address: resp.Address},

@@ -226,3 +226,30 @@ func TestKilledCoreLeavesNoPlugin(t *testing.T) {
 		return !alive(pid)
 	})
 }
+
+// TestValidateAsksThePluginToCheckItsValues runs the built `atrium config
+// validate` on runtime-docker's config with values its schema admits but
+// the plugin refuses: each is reported at its own line, as Configure would
+// have refused it.
+func TestValidateAsksThePluginToCheckItsValues(t *testing.T) {
+	body := pluginBlock + `plugin "docker" {
+  path   = "` + bins.runtimeDocker + `"
+  sha256 = "` + sha256File(t, bins.runtimeDocker) + `"
+}
+runtime "d" {
+  plugin   = "docker"
+  networks = ["172.30.0.0/16"]
+  config {
+    tunnel       = "carrier-pigeon"
+    stop_timeout = "-1s"
+  }
+}
+`
+	path, _ := writeConfig(t, body)
+	code, out := runAtrium(t, 30*time.Second, "config", "validate", path)
+	if code == 0 {
+		t.Fatalf("validate exited 0:\n%s", out)
+	}
+	mustContain(t, out, `atrium.hcl:20:20: Invalid tunnel in runtime "d" config: "carrier-pigeon" is unknown`,
+		`atrium.hcl:21:20: Invalid stop_timeout in runtime "d" config: "-1s" is negative`, "2 problem(s)")
+}

@@ -77,7 +77,7 @@ func cmdServer(args []string) int {
 	log := newLogger(*level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := server.Run(ctx, cfg, server.Options{Logger: log}); err != nil {
+	if err := server.Run(ctx, cfg, server.Options{Logger: log, Version: version}); err != nil {
 		printError(err)
 		return 1
 	}

@@ -29,7 +29,7 @@ func cmdConfigValidate(args []string) int {
 		printError(err)
 		return 1
 	}
-	host := pluginhost.New(pluginhost.Options{Logger: newLogger(*level).Named("plugin"), CallTimeout: cfg.Server.PluginTimeout})
+	host := pluginhost.New(pluginhost.Options{Logger: newLogger(*level).Named("plugin"), Version: version, CallTimeout: cfg.Server.PluginTimeout})
 	specs := server.PluginSpecs(cfg)
 	if err := host.Check(context.Background(), specs); err != nil {
 		printError(err)

@@ -67,10 +67,6 @@ func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 	if err := s.deps.Authn.Logout(c.UserContext(), p, c.IP()); err != nil {
 		return err
 	}
-	if s.deps.Relays != nil {
-		// A desktop must not outlive the login that opened it.
-		s.deps.Relays.CloseUser(p.User.ID.String())
-	}
 	s.clearSessionCookie(c)
 	if p.Session.AuthPlugin != "" && s.deps.ProviderLogout != nil {
 		u, err := s.deps.ProviderLogout(c.UserContext(), p.Session.AuthPlugin, p.Session.PluginSessionData)
@@ -84,16 +80,13 @@ func (s *Server) logout(c *fiber.Ctx, p *authn.Principal) error {
 	return c.SendStatus(http.StatusNoContent)
 }
 
-// setSessionCookie writes the host-only session cookie: no Domain, Path=/,
-// HttpOnly, SameSite=Lax, Secure behind https (where it is __Host-).
+// setSessionCookie writes the login-session cookie (authn.SessionCookie).
 func (s *Server) setSessionCookie(c *fiber.Ctx, token string, expires time.Time) {
-	c.Cookie(&fiber.Cookie{Name: s.cookieName, Value: token, Path: "/", Expires: expires,
-		HTTPOnly: true, Secure: s.secure, SameSite: fiber.CookieSameSiteLaxMode})
+	c.Cookie(authn.SessionCookie(s.secure, token, expires))
 }
 
 func (s *Server) clearSessionCookie(c *fiber.Ctx) {
-	c.Cookie(&fiber.Cookie{Name: s.cookieName, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
-		HTTPOnly: true, Secure: s.secure, SameSite: fiber.CookieSameSiteLaxMode})
+	c.Cookie(authn.SessionCookie(s.secure, "", time.Time{}))
 }
 
 type setupBody struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/authz"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -39,13 +40,14 @@ func (s *Server) connectSession(c *fiber.Ctx, p *authn.Principal) error {
 	if err != nil {
 		return err
 	}
-	if sess.UserID != p.User.ID {
+	if !authz.AllowedOnSession(p.Scope, authz.SessionOpen, sess) {
 		return forbidden("not-owner", "only the session's owner can open its desktop")
 	}
 	if sess.State != store.StateRunning || sess.InstanceID == "" {
 		return NewProblem(http.StatusConflict, "not-running", "the session is "+string(sess.State)+"; connect once it is running")
 	}
 	t := relay.NewTicket(p.User.ID.String(), sess.ID.String(), sess.InstanceID, ticketTTL, time.Now())
+	t.Grant = p.Grant(sess.OrgID)
 	token, err := s.deps.Tickets.Issue(ctx, t)
 	if err != nil {
 		return err

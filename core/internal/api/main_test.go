@@ -24,6 +24,7 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/store/storetest"
 	"github.com/atrium-hq/atrium/sdk/connect"
 	"github.com/atrium-hq/atrium/sdk/schema"
+	"github.com/atrium-hq/atrium/sdk/workspace"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
@@ -91,13 +92,7 @@ func newWorld(t *testing.T, publicURL string) *world {
 	must(err)
 	w.orgB, err = w.st.CreateOrg(ctx, "org-b", "Org B")
 	must(err)
-	hash, err := authn.HashPassword(testPassword)
-	must(err)
-	mk := func(name string, admin bool) store.User {
-		u, err := w.st.CreateUser(ctx, store.NewUser{Username: name, Email: name + "@example.test", PasswordHash: &hash, PlatformAdmin: admin})
-		must(err)
-		return u
-	}
+	mk := w.mkUser
 	w.adminA, w.userA, w.adminB, w.userB, w.root = mk("admin-a", false), mk("user-a", false), mk("admin-b", false), mk("user-b", false), mk("root", true)
 	for _, m := range []struct {
 		o    store.Org
@@ -117,15 +112,41 @@ func newWorld(t *testing.T, publicURL string) *world {
 	return w
 }
 
-// noPlugins is a fake plugin host with no plugins: the REST tests reach
-// sessions only through the store, and a call that would reach a plugin
-// fails as an unavailable plugin does.
+// mkUser creates a password user (testPassword) with no memberships.
+func (w *world) mkUser(name string, platformAdmin bool) store.User {
+	w.t.Helper()
+	hash, err := authn.HashPassword(testPassword)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	u, err := w.st.CreateUser(context.Background(), store.NewUser{Username: name, Email: name + "@example.test", PasswordHash: &hash, PlatformAdmin: platformAdmin})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return u
+}
+
+// noPlugins is a FAKE plugin host: the REST tests reach sessions only
+// through the store. Its one workspace describes itself (no secrets), so a
+// session can be admitted; every other plugin call fails as an unavailable
+// plugin does, so nothing ever starts.
 type noPlugins struct{}
 
 var errNoPlugin = errors.New("no plugins in REST tests")
 
 func (noPlugins) Runtime(string) (connect.Runtime, error)     { return nil, errNoPlugin }
-func (noPlugins) Workspace(string) (connect.Workspace, error) { return nil, errNoPlugin }
+func (noPlugins) Workspace(string) (connect.Workspace, error) { return describeOnly{}, nil }
+
+// describeOnly is a FAKE workspace that only describes itself.
+type describeOnly struct{}
+
+func (describeOnly) Describe(context.Context, workspace.DescribeRequest) (workspace.DescribeResponse, error) {
+	return workspace.DescribeResponse{}, nil
+}
+
+func (describeOnly) LaunchSpec(context.Context, workspace.LaunchSpecRequest) (workspace.LaunchSpecResponse, error) {
+	return workspace.LaunchSpecResponse{}, errNoPlugin
+}
 func (noPlugins) WorkspaceSchema(context.Context, string) (schema.Object, error) {
 	return schema.Object{}, errNoPlugin
 }
@@ -230,7 +251,13 @@ func (w *world) digest() string {
 		`SELECT coalesce(string_agg((t.id, t.revoked_at, t.name, t.scopes, t.org_id)::text, '|' ORDER BY t.id), '') FROM api_keys t`,
 		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM quotas t`,
 		`SELECT coalesce(string_agg((t.id, t.revoked_at)::text, '|' ORDER BY t.id), '') FROM login_sessions t`,
-		`SELECT count(*)::text FROM audit_log`,
+		`SELECT coalesce(string_agg((t.id, t.org_id, t.user_id, t.state, t.instance_id)::text, '|' ORDER BY t.id), '') FROM sessions t`,
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM relay_tickets t`,
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM app_tokens t`,
+		`SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM app_sessions t`,
+		// A denial's own trace (access.denied, access_denials) is what
+		// a refused request is expected to write.
+		`SELECT count(*)::text FROM audit_log WHERE action <> 'access.denied'`,
 	} {
 		var s string
 		if err := w.st.Pool().QueryRow(context.Background(), q).Scan(&s); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -223,6 +224,12 @@ func TestEveryRouteInCrossOrgMatrix(t *testing.T) {
 func TestCrossOrgMatrix(t *testing.T) {
 	w := newWorld(t, "http://atrium.test")
 	bMarks := []string{w.orgB.ID.String(), w.adminB.ID.String(), w.userB.ID.String(), w.keyB.ID.String(), "org-b", "admin-b", "user-b", "test.b"}
+	both := w.mkUser("in-both", false)
+	for org, role := range map[uuid.UUID]store.Role{w.orgA.ID: store.RoleOrgAdmin, w.orgB.ID: store.RoleMember} {
+		if _, err := w.st.AddMember(t0(), store.SystemScope(), org, both.ID, role); err != nil {
+			t.Fatal(err)
+		}
+	}
 	callers := []struct {
 		name string
 		mk   func() caller
@@ -230,6 +237,9 @@ func TestCrossOrgMatrix(t *testing.T) {
 	}{
 		{"session", func() caller { return w.session(w.adminA) }, false},
 		{"api key", func() caller { return w.apiKey(w.adminA, "read", "write") }, true},
+		// A user who is org admin of A and a member of B, with a key
+		// limited to A: through that key, B is as far as for adminA.
+		{"org-limited key of a user in both orgs", func() caller { return w.orgKey(both, w.orgA) }, true},
 	}
 	routes := make([]string, 0, len(crossOrg))
 	for r := range crossOrg {
@@ -250,6 +260,9 @@ func TestCrossOrgMatrix(t *testing.T) {
 					}
 					if r.status != want {
 						t.Fatalf("%s %s: status %d, want %d: %s", p.method, p.path, r.status, want, r.body)
+					}
+					if want == 404 || want == 403 {
+						w.checkDenialTraced(route, p.path, want)
 					}
 					if p.noB {
 						body := withoutInstance(t, r.body)
@@ -314,4 +327,36 @@ func withoutInstance(t *testing.T, body []byte) string {
 	delete(m, "instance")
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// orgKey mints a read-write key of u limited to org.
+func (w *world) orgKey(u store.User, org store.Org) caller {
+	w.t.Helper()
+	secret, _, err := authn.MintAPIKey(t0(), w.st.Queries, store.NewAPIKey{UserID: u.ID, OrgID: &org.ID, Scopes: []string{"read", "write"}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return caller{key: secret}
+}
+
+// checkDenialTraced: the denial of route ("METHOD pattern") at path left
+// a security log line naming the path, was counted in access_denials by
+// its pattern, and the minute's first has an audit row.
+func (w *world) checkDenialTraced(route, path string, status int) {
+	w.t.Helper()
+	method, pattern, _ := strings.Cut(route, " ")
+	path, _, _ = strings.Cut(path, "?")
+	var n, audits int
+	err := w.st.Pool().QueryRow(t0(), `SELECT coalesce(sum(denials), 0),
+		(SELECT count(*) FROM audit_log WHERE action = 'access.denied')
+		FROM access_denials WHERE last_method = $1 AND last_route = $2 AND last_status = $3`, method, pattern, status).Scan(&n, &audits)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if n == 0 || audits == 0 {
+		w.t.Errorf("%s %s (%d) left no denial record (%d counted, %d audit rows)", method, path, status, n, audits)
+	}
+	if !strings.Contains(w.logs.String(), "security: request denied: user_id=") || !strings.Contains(w.logs.String(), "path="+path+" ") {
+		w.t.Errorf("%s %s (%d) left no security log line", method, path, status)
+	}
 }

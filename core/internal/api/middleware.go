@@ -32,19 +32,29 @@ func (s *Server) auth(h authedHandler) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if p.Key != nil && !authz.KeyAllowsMethod(p.Key.Scopes, c.Method()) {
-			return forbidden("read-only-key", "this API key has the read scope only; use a key with the write scope")
+		if err := s.authorized(c, p, h); err != nil {
+			s.traceDenial(c, p, err)
+			return err
 		}
-		if p.Session != nil && !safeMethod(c.Method()) {
-			if err := s.checkOrigin(c); err != nil {
-				return err
-			}
-			if !s.deps.Authn.CheckCSRF(p, c.Get(HeaderCSRF)) {
-				return forbidden("csrf", "cookie-authenticated writes need the "+HeaderCSRF+" header from the login response or GET /api/v1/me")
-			}
-		}
-		return h(c, p)
+		return nil
 	}
+}
+
+// authorized runs h for p once the key's scope, the Origin and the CSRF
+// token allow the request.
+func (s *Server) authorized(c *fiber.Ctx, p *authn.Principal, h authedHandler) error {
+	if p.Key != nil && !authz.KeyAllowsMethod(p.Key.Scopes, c.Method()) {
+		return forbidden("read-only-key", "this API key has the read scope only; use a key with the write scope")
+	}
+	if p.Session != nil && !safeMethod(c.Method()) {
+		if err := s.checkOrigin(c); err != nil {
+			return err
+		}
+		if !s.deps.Authn.CheckCSRF(p, c.Get(HeaderCSRF)) {
+			return forbidden("csrf", "cookie-authenticated writes need the "+HeaderCSRF+" header from the login response or GET /api/v1/me")
+		}
+	}
+	return h(c, p)
 }
 
 // authenticate finds the caller. An Authorization header, when present,

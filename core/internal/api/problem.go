@@ -29,7 +29,10 @@ type Problem struct {
 
 // FieldError is one invalid field of a request.
 type FieldError struct {
-	Field  string `json:"field"`
+	Field string `json:"field"`
+	// Rule, when set, is the stable name of the rule the field broke
+	// (names.Rule…).
+	Rule   string `json:"rule,omitempty"`
 	Detail string `json:"detail"`
 }
 
@@ -59,6 +62,9 @@ func forbidden(typ, detail string) *Problem { return NewProblem(http.StatusForbi
 // so handlers return them as they come. Nil means "not one of ours".
 func fromError(err error) *Problem {
 	if p := sessionProblem(err); p != nil {
+		return p
+	}
+	if p := namesProblem(err); p != nil {
 		return p
 	}
 	switch {

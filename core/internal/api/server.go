@@ -59,8 +59,6 @@ type Deps struct {
 	// meant for sessions' apps (app hosts, /apps/ in path mode) to the app
 	// proxy, so the core's own routes never answer on an app host.
 	AppRouter fiber.Handler
-	// Relays closes a user's live relays at logout.
-	Relays interface{ CloseUser(userID string) int }
 	// ProviderLogout, if set, returns the logout URL of the provider whose
 	// auth plugin opened a login session ("" when it has none); logout
 	// calls it after revoking the session.
@@ -77,8 +75,10 @@ type Server struct {
 	app        *fiber.App
 	deps       Deps
 	log        hclog.Logger
+	security   hclog.Logger
 	secure     bool
 	cookieName string
+	limits     requestLimits
 }
 
 // New builds the server and its routes.
@@ -87,7 +87,7 @@ func New(deps Deps) *Server {
 		deps.Logger = hclog.NewNullLogger()
 	}
 	secure := strings.HasPrefix(deps.PublicURL, "https://")
-	s := &Server{deps: deps, log: deps.Logger, secure: secure, cookieName: authn.CookieName(secure), closing: make(chan struct{})}
+	s := &Server{deps: deps, log: deps.Logger, security: deps.Logger.Named("security"), limits: newRequestLimits(), secure: secure, cookieName: authn.CookieName(secure), closing: make(chan struct{})}
 	cfg := fiber.Config{
 		AppName:               "atrium",
 		DisableStartupMessage: true,
@@ -127,7 +127,7 @@ var publicRoutes = map[string]bool{
 func (s *Server) routes() {
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
-	v1 := s.app.Group("/api/v1")
+	v1 := s.app.Group("/api/v1", noStore)
 	v1.Post("/auth/login", s.login)
 	v1.Post("/setup", s.setup)
 
@@ -162,15 +162,15 @@ func (s *Server) routes() {
 
 	v1.Get("/templates", s.auth(s.listTemplates))
 	v1.Get("/sessions", s.auth(s.listSessions))
-	v1.Post("/sessions", s.auth(s.createSession))
+	v1.Post("/sessions", s.auth(s.limited(s.createSession)))
 	v1.Get("/sessions/events", s.auth(s.sessionEvents))
 	v1.Get("/sessions/:session", s.auth(s.getSession))
 	v1.Delete("/sessions/:session", s.auth(s.deleteSession))
 	v1.Post("/sessions/:session/stop", s.auth(s.stopSession))
 	v1.Post("/sessions/:session/hibernate", s.auth(s.hibernateSession))
 	v1.Post("/sessions/:session/resume", s.auth(s.resumeSession))
-	v1.Post("/sessions/:session/connect", s.auth(s.connectSession))
-	v1.Post("/sessions/:session/open", s.auth(s.openApp))
+	v1.Post("/sessions/:session/connect", s.auth(s.limited(s.connectSession)))
+	v1.Post("/sessions/:session/open", s.auth(s.limited(s.openApp)))
 	v1.Get("/sessions/:session/vnc", s.vnc)
 	if s.deps.Extra != nil {
 		s.deps.Extra(v1)

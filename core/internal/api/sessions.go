@@ -259,6 +259,10 @@ func sessionProblem(err error) *Problem {
 		return NewProblem(http.StatusConflict, "invalid-state", err.Error())
 	case errors.Is(err, session.ErrHomeInUse):
 		return NewProblem(http.StatusConflict, "home-in-use", err.Error())
+	case errors.Is(err, store.ErrOwnerNotMember):
+		p := NewProblem(http.StatusNotFound, "owner-not-member", "a session's owner must be a member of its organisation")
+		p.Errors = []FieldError{{Field: "user_id", Detail: "no such user in the organisation; add them to it first"}}
+		return p
 	}
 	return nil
 }

@@ -27,7 +27,8 @@ func (t storeTickets) Issue(ctx context.Context, tk relay.Ticket) (string, error
 		return "", fmt.Errorf("issue relay ticket: user, session and instance are required: %w", err)
 	}
 	token, hash := authn.NewToken()
-	err := t.st.CreateRelayTicket(ctx, hash, store.RelayTicket{UserID: user, SessionID: sess, InstanceID: tk.InstanceID, ExpiresAt: tk.ExpiresAt})
+	err := t.st.CreateRelayTicket(ctx, hash, store.RelayTicket{UserID: user, SessionID: sess, InstanceID: tk.InstanceID, ExpiresAt: tk.ExpiresAt,
+		LoginSessionID: tk.Grant.LoginSessionID, APIKeyID: tk.Grant.APIKeyID})
 	if err != nil {
 		return "", fmt.Errorf("issue relay ticket: %w", err)
 	}
@@ -35,7 +36,8 @@ func (t storeTickets) Issue(ctx context.Context, tk relay.Ticket) (string, error
 }
 
 // Consume deletes and returns the ticket in one statement: single use
-// across replicas.
+// across replicas, and refused unless the login or key that asked is live
+// and the user active and still a member of the session's organisation.
 func (t storeTickets) Consume(ctx context.Context, token string) (relay.Ticket, error) {
 	rt, err := t.st.ConsumeRelayTicket(ctx, authn.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
@@ -44,5 +46,6 @@ func (t storeTickets) Consume(ctx context.Context, token string) (relay.Ticket, 
 	if err != nil {
 		return relay.Ticket{}, err
 	}
-	return relay.Ticket{UserID: rt.UserID.String(), SessionID: rt.SessionID.String(), InstanceID: rt.InstanceID, ExpiresAt: rt.ExpiresAt}, nil
+	return relay.Ticket{UserID: rt.UserID.String(), SessionID: rt.SessionID.String(), InstanceID: rt.InstanceID, ExpiresAt: rt.ExpiresAt,
+		Grant: rt.Grant()}, nil
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/authz"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -23,13 +25,14 @@ func (p *Proxy) serveAppHost(c *fiber.Ctx, id uuid.UUID) error {
 	if path, _, _ := strings.Cut(target, "?"); path == AuthPath {
 		return p.redeem(c, id)
 	}
-	sess, r, err := p.appGrant(c, id)
+	app, r, err := p.appGrant(c, id)
 	if err != nil {
 		p.opts.Logger.Warn("app access check failed", "session", id, "error", err)
 	}
 	if r != nil {
 		return refuse(c, *r, nil)
 	}
+	sess := admitted(c, app)
 	if _, r := p.admitApp(c, sess, ""); r != nil {
 		return refuse(c, *r, nil)
 	}
@@ -37,10 +40,10 @@ func (p *Proxy) serveAppHost(c *fiber.Ctx, id uuid.UUID) error {
 }
 
 // appGrant checks the app cookie against the session the host names.
-func (p *Proxy) appGrant(c *fiber.Ctx, id uuid.UUID) (store.Session, *refusal, error) {
+func (p *Proxy) appGrant(c *fiber.Ctx, id uuid.UUID) (store.AppSession, *refusal, error) {
 	cookie := c.Request().Header.Cookie(p.cookie)
 	if len(cookie) == 0 {
-		return store.Session{}, &refuseNotLoggedIn, nil
+		return store.AppSession{}, &refuseNotLoggedIn, nil
 	}
 	key := newGrantKey(cookie, id)
 	now := time.Now()
@@ -51,9 +54,9 @@ func (p *Proxy) appGrant(c *fiber.Ctx, id uuid.UUID) (store.Session, *refusal, e
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p.clearAppCookie(c)
-		return store.Session{}, &refuseNotLoggedIn, nil
+		return store.AppSession{}, &refuseNotLoggedIn, nil
 	case err != nil:
-		return store.Session{}, &refuseStore, err
+		return store.AppSession{}, &refuseStore, err
 	}
 	p.grants.put(key, s, now)
 	return s, nil, nil
@@ -130,13 +133,14 @@ func (p *Proxy) servePath(c *fiber.Ctx) error {
 	case tail[0] != '/':
 		return refuse(c, refuseNoSuchApp, nil)
 	}
-	sess, r, err := p.pathGrant(c, id)
+	app, r, err := p.pathGrant(c, id)
 	if err != nil {
 		p.opts.Logger.Warn("app access check failed", "session", id, "error", err)
 	}
 	if r != nil {
 		return refuse(c, *r, nil)
 	}
+	sess := admitted(c, app)
 	up, r := p.admitApp(c, sess, PathPrefix+idStr)
 	if r != nil {
 		return refuse(c, *r, nil)
@@ -150,33 +154,51 @@ func (p *Proxy) servePath(c *fiber.Ctx) error {
 
 // pathGrant checks the core's session cookie: only the session's owner
 // opens its app, as only the owner opens its desktop.
-func (p *Proxy) pathGrant(c *fiber.Ctx, id uuid.UUID) (store.Session, *refusal, error) {
+func (p *Proxy) pathGrant(c *fiber.Ctx, id uuid.UUID) (store.AppSession, *refusal, error) {
 	cookie := c.Request().Header.Cookie(authn.CookieName(p.secure))
 	if len(cookie) == 0 {
-		return store.Session{}, &refuseNotLoggedIn, nil
+		return store.AppSession{}, &refuseNotLoggedIn, nil
 	}
 	key := newGrantKey(cookie, id)
 	now := time.Now()
-	if s, ok := p.grants.get(key, now); ok {
-		return s, nil, nil
+	if a, ok := p.grants.get(key, now); ok {
+		return a, nil, nil
 	}
 	ctx := c.UserContext()
 	pr, err := p.opts.Authn.SessionPrincipal(ctx, string(cookie))
 	if err != nil {
 		if errors.Is(err, authn.ErrUnauthenticated) {
-			return store.Session{}, &refuseNotLoggedIn, nil
+			return store.AppSession{}, &refuseNotLoggedIn, nil
 		}
-		return store.Session{}, &refuseStore, err
+		return store.AppSession{}, &refuseStore, err
 	}
 	s, err := p.opts.Store.GetSession(ctx, pr.Scope, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && s.UserID != pr.User.ID):
-		return store.Session{}, &refuseNoSuchApp, nil
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !authz.AllowedOnSession(pr.Scope, authz.SessionOpen, s)):
+		return store.AppSession{}, &refuseNoSuchApp, nil
 	case err != nil:
-		return store.Session{}, &refuseStore, err
+		return store.AppSession{}, &refuseStore, err
 	case s.State != store.StateRunning:
-		return store.Session{}, &refuseNotRunning, nil
+		return store.AppSession{}, &refuseNotRunning, nil
 	}
-	p.grants.put(key, s, now)
-	return s, nil, nil
+	a := store.AppSession{Session: s, Grant: pr.Grant(s.OrgID)}
+	p.grants.put(key, a, now)
+	return a, nil, nil
+}
+
+// grantLocal is the fiber.Ctx local holding the access.Grant of an
+// admitted app request, for the WebSocket it may become.
+const grantLocal = "atrium.app.grant"
+
+// admitted records the grant of an admitted request and returns its
+// session.
+func admitted(c *fiber.Ctx, a store.AppSession) store.Session {
+	c.Locals(grantLocal, a.Grant)
+	return a.Session
+}
+
+// grantOf is the grant admitted recorded for c.
+func grantOf(c *fiber.Ctx) access.Grant {
+	g, _ := c.Locals(grantLocal).(access.Grant)
+	return g
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -27,7 +28,7 @@ type grantCache struct {
 }
 
 type grant struct {
-	sess    store.Session
+	app     store.AppSession
 	expires time.Time
 }
 
@@ -47,20 +48,20 @@ func newGrantKey(cred []byte, session uuid.UUID) grantKey {
 	return grantKey{cred: authn.TokenDigest(cred), session: session}
 }
 
-func (g *grantCache) get(key grantKey, now time.Time) (store.Session, bool) {
+func (g *grantCache) get(key grantKey, now time.Time) (store.AppSession, bool) {
 	if g.ttl < 0 {
-		return store.Session{}, false
+		return store.AppSession{}, false
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	e, ok := g.m[key]
 	if !ok || !now.Before(e.expires) {
-		return store.Session{}, false
+		return store.AppSession{}, false
 	}
-	return e.sess, true
+	return e.app, true
 }
 
-func (g *grantCache) put(key grantKey, s store.Session, now time.Time) {
+func (g *grantCache) put(key grantKey, a store.AppSession, now time.Time) {
 	if g.ttl < 0 {
 		return
 	}
@@ -69,23 +70,23 @@ func (g *grantCache) put(key grantKey, s store.Session, now time.Time) {
 	if len(g.m) >= grantCacheMax {
 		g.m = map[grantKey]grant{}
 	}
-	g.m[key] = grant{sess: s, expires: now.Add(g.ttl)}
+	g.m[key] = grant{app: a, expires: now.Add(g.ttl)}
 }
 
-func (g *grantCache) drop(match func(store.Session) bool) {
+func (g *grantCache) drop(match func(store.AppSession) bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for k, e := range g.m {
-		if match(e.sess) {
+		if match(e.app) {
 			delete(g.m, k)
 		}
 	}
 }
 
 func (g *grantCache) dropSession(id string) {
-	g.drop(func(s store.Session) bool { return s.ID.String() == id })
+	g.drop(func(a store.AppSession) bool { return a.Session.ID.String() == id })
 }
 
-func (g *grantCache) dropUser(id string) {
-	g.drop(func(s store.Session) bool { return s.UserID.String() == id })
+func (g *grantCache) dropGrant(gr access.Grant) {
+	g.drop(func(a store.AppSession) bool { return a.Grant == gr })
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/authz"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/workspace"
 )
@@ -42,7 +43,7 @@ type Opened struct {
 // session, its instance and the login session, living TokenTTL.
 func (p *Proxy) OpenApp(ctx context.Context, s store.Session, userID, loginSessionID uuid.UUID) (Opened, error) {
 	switch {
-	case s.UserID != userID:
+	case !authz.AllowedOnSession(store.Scope{UserID: userID}, authz.SessionOpen, s):
 		return Opened{}, ErrNotOwner
 	case s.State != store.StateRunning || s.InstanceID == "":
 		return Opened{}, ErrNotRunning

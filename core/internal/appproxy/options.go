@@ -11,7 +11,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -77,6 +79,14 @@ type Options struct {
 	// It bounds how late a stop or logout takes effect on requests that
 	// are already flowing. Default 2 s; negative disables the cache.
 	GrantCacheTTL time.Duration
+	// SocketStarted, if set, is told the grant of each app WebSocket as it
+	// starts, e.g. so access.Revoker checks it once more now that a
+	// revocation would find it. It must not block.
+	SocketStarted func(access.Grant)
+	// Upgrades limits app WebSocket upgrades per client address (each
+	// dials a fresh tunnel); past it the proxy answers 429 with
+	// Retry-After. Default: a burst of 120, one more every 100 ms.
+	Upgrades *ratelimit.Limiter
 }
 
 // maxTokenTTL matches the database's CHECK on app_tokens.
@@ -92,6 +102,9 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("app proxy: no PublicURL; pass server { public_url }")
 	case o.AppDomain == "" && o.Authn == nil:
 		return o, errors.New("app proxy: path mode (no app_domain) needs Authn to read the core's session cookie; pass the authn service")
+	}
+	if o.Upgrades == nil {
+		o.Upgrades = ratelimit.New(100*time.Millisecond, 120)
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()

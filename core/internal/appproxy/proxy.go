@@ -7,7 +7,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/sso"
 )
 
 // App cookie names. The __Host- prefix (https only) makes browsers refuse
@@ -60,7 +62,7 @@ func New(opts Options) (*Proxy, error) {
 	// reach an app, and no app may set one.
 	p.atrium = map[string]bool{}
 	for _, n := range []string{SecureAppCookie, PlainAppCookie, authn.SecureCookieName, authn.PlainCookieName,
-		"__Host-atrium_login", "atrium_login"} {
+		sso.SecureAttemptCookie, sso.PlainAttemptCookie} {
 		p.atrium[strings.ToLower(n)] = true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -136,10 +138,16 @@ func (p *Proxy) CloseSession(id string) int {
 	return p.sockets.closeSession(id)
 }
 
-// CloseUser ends a user's live app WebSockets; call it at logout.
-func (p *Proxy) CloseUser(id string) int {
-	p.grants.dropUser(id)
-	return p.sockets.closeUser(id)
+// Grants lists the grants of the live app WebSockets, each once
+// (access.Streams).
+func (p *Proxy) Grants() []access.Grant { return p.sockets.grants() }
+
+// Revoke ends the app WebSockets resting on g and forgets the cookies it
+// admitted, so this replica's next request asks the database
+// (access.Streams).
+func (p *Proxy) Revoke(g access.Grant) int {
+	p.grants.dropGrant(g)
+	return p.sockets.closeWhere(func(s *socket) bool { return s.grant == g })
 }
 
 // Shutdown ends every app WebSocket and closes pooled connections.

@@ -30,6 +30,7 @@ var (
 	refuseTarget        = refusal{http.StatusBadRequest, "bad-request-target", "the request target must be a path (origin-form)"}
 	refuseFraming       = refusal{http.StatusBadRequest, "bad-framing", "the request's Content-Length and Transfer-Encoding headers are ambiguous"}
 	refuseTooLarge      = refusal{http.StatusRequestEntityTooLarge, "too-large", "the request body is larger than this server accepts"}
+	refuseUpgrades      = refusal{http.StatusTooManyRequests, "rate-limited", "too many WebSocket upgrades from your address; wait the Retry-After seconds"}
 	refuseOrigin        = refusal{http.StatusForbidden, "bad-origin", "the WebSocket's Origin is not this app's origin"}
 	refuseStore         = refusal{http.StatusServiceUnavailable, "unavailable", "the server could not check your access; retry shortly"}
 	refuseWebSocketDial = refusal{http.StatusBadGateway, "app-websocket", "the session's app refused the WebSocket"}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"sync"
+
+	"github.com/atrium-hq/atrium/core/internal/access"
 )
 
 // sockets tracks live app WebSockets so they end with the session, the
@@ -17,8 +19,9 @@ type sockets struct {
 // socket is one proxied WebSocket: the browser's connection and the
 // app's, which closing ends both pump directions.
 type socket struct {
-	sessionID, userID string
-	client, upstream  net.Conn
+	sessionID        string
+	grant            access.Grant
+	client, upstream net.Conn
 }
 
 func (s *socket) close() {
@@ -61,8 +64,18 @@ func (ss *sockets) closeSession(id string) int {
 	return ss.closeWhere(func(s *socket) bool { return s.sessionID == id })
 }
 
-func (ss *sockets) closeUser(id string) int {
-	return ss.closeWhere(func(s *socket) bool { return s.userID == id })
+func (ss *sockets) grants() []access.Grant {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	seen := map[access.Grant]struct{}{}
+	var out []access.Grant
+	for s := range ss.m {
+		if _, ok := seen[s.grant]; !ok {
+			seen[s.grant] = struct{}{}
+			out = append(out, s.grant)
+		}
+	}
+	return out
 }
 
 // shutdown closes every socket and waits for their pumps until ctx ends.

@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
+	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -32,6 +34,10 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 	}
 	if c.Get(fiber.HeaderOrigin) != want {
 		return refuse(c, refuseOrigin, nil)
+	}
+	if ok, wait := p.opts.Upgrades.Allow(c.IP()); !ok {
+		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
+		return refuse(c, refuseUpgrades, nil)
 	}
 	u, err := url.Parse("ws://" + string(c.Request().Header.Host()) + target)
 	if err != nil {
@@ -78,14 +84,14 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 			return string(ctx.Request.Header.Peek(fiber.HeaderOrigin)) == want
 		},
 	}
-	return p.upgrade(c, &upgrader, up, s)
+	return p.upgrade(c, &upgrader, up, s, grantOf(c))
 }
 
 // upgrade answers the browser's handshake and runs the pumps. fasthttp
 // runs the hijack only after the 101 is written; if that write fails it
 // never runs, so a timer closes the app's side in that case, as the relay
 // does.
-func (p *Proxy) upgrade(c *fiber.Ctx, u *websocket.FastHTTPUpgrader, up *websocket.Conn, s store.Session) error {
+func (p *Proxy) upgrade(c *fiber.Ctx, u *websocket.FastHTTPUpgrader, up *websocket.Conn, s store.Session, g access.Grant) error {
 	var claimed atomic.Bool
 	orphan := time.AfterFunc(p.opts.DialTimeout, func() {
 		if claimed.CompareAndSwap(false, true) {
@@ -98,7 +104,7 @@ func (p *Proxy) upgrade(c *fiber.Ctx, u *websocket.FastHTTPUpgrader, up *websock
 			return
 		}
 		orphan.Stop()
-		p.run(ws, up, s)
+		p.run(ws, up, s, g)
 	})
 	if err != nil {
 		orphan.Stop()
@@ -111,9 +117,12 @@ func (p *Proxy) upgrade(c *fiber.Ctx, u *websocket.FastHTTPUpgrader, up *websock
 }
 
 // run pumps both directions until either ends, then closes both.
-func (p *Proxy) run(ws, up *websocket.Conn, s store.Session) {
-	sock := &socket{sessionID: s.ID.String(), userID: s.UserID.String(), client: underlying(ws.NetConn()), upstream: up.NetConn()}
+func (p *Proxy) run(ws, up *websocket.Conn, s store.Session, g access.Grant) {
+	sock := &socket{sessionID: s.ID.String(), grant: g, client: underlying(ws.NetConn()), upstream: up.NetConn()}
 	p.sockets.add(sock)
+	if p.opts.SocketStarted != nil {
+		p.opts.SocketStarted(g)
+	}
 	defer p.sockets.remove(sock)
 	done := make(chan struct{})
 	go func() {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -32,6 +33,19 @@ func (p *Principal) Actor(ip string) store.Actor {
 		a.APIKeyID = &p.Key.ID
 	}
 	return a
+}
+
+// Grant is what a stream the principal opens into a session of org rests
+// on: the user, the organisation, and the credential of this request.
+func (p *Principal) Grant(org uuid.UUID) access.Grant {
+	g := access.Grant{UserID: p.User.ID, OrgID: org}
+	if p.Session != nil {
+		g.LoginSessionID = p.Session.ID
+	}
+	if p.Key != nil {
+		g.APIKeyID = p.Key.ID
+	}
+	return g
 }
 
 // keyScope narrows a user's scope to what an API key may reach: a key

@@ -42,7 +42,7 @@ func NewService(db *store.Store, policy SessionPolicy, log hclog.Logger) *Servic
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Service{db: db, policy: policy, throttle: NewThrottle(10, 15*time.Minute), log: log, now: time.Now}
+	return &Service{db: db, policy: policy, throttle: NewThrottle(db, 10, 15*time.Minute), log: log, now: time.Now}
 }
 
 // Policy is the login-session policy in force.
@@ -75,7 +75,9 @@ type Login struct {
 // username tried, never the password.
 func (s *Service) Login(ctx context.Context, r LoginRequest) (Login, error) {
 	now := s.now()
-	if !s.throttle.Allow(r.IP, r.Username, now) {
+	if ok, err := s.throttle.Allow(ctx, r.IP, r.Username, now); err != nil {
+		return Login{}, fmt.Errorf("log in: %w", err)
+	} else if !ok {
 		s.auditFailure(ctx, r, nil, "throttled")
 		return Login{}, ErrThrottled
 	}
@@ -102,7 +104,9 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Login, error) {
 		reason = "suspended"
 	}
 	if reason != "" {
-		s.throttle.Failed(r.IP, r.Username, now)
+		if err := s.throttle.Failed(ctx, r.IP, r.Username, now); err != nil {
+			s.log.Warn("count a failed login", "error", err)
+		}
 		var target *store.User
 		if found {
 			target = &u
@@ -126,7 +130,9 @@ func (s *Service) Login(ctx context.Context, r LoginRequest) (Login, error) {
 	if err != nil {
 		return Login{}, fmt.Errorf("open login session: %w", err)
 	}
-	s.throttle.Succeeded(r.IP, r.Username)
+	if err := s.throttle.Succeeded(ctx, r.IP, r.Username); err != nil {
+		s.log.Warn("reset the failed-login count", "error", err)
+	}
 	return out, nil
 }
 
@@ -298,4 +304,9 @@ func (s *Service) OpenSession(ctx context.Context, q *store.Queries, n NewSessio
 		return Opened{}, err
 	}
 	return Opened{Token: token, CSRFToken: csrf, Session: sess}, nil
+}
+
+// PruneThrottle deletes failed-login counts whose window has passed.
+func (s *Service) PruneThrottle(ctx context.Context) (int64, error) {
+	return s.throttle.Prune(ctx, s.now())
 }

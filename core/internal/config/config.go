@@ -50,6 +50,11 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// PluginTimeout bounds each control call to a plugin. Default 10s.
 	PluginTimeout time.Duration
+	// SecretsKeyFile holds the 32-byte key that seals session secrets in
+	// the database. Every replica sharing a database needs the same one.
+	// Empty: session-secrets.key in StateDir, created on first start,
+	// which serves a single core only.
+	SecretsKeyFile string
 	// DeclRange is the block header, or the zero Range when the file has
 	// no server block.
 	DeclRange hcl.Range

@@ -27,6 +27,7 @@ var serverSchema = &hcl.BodySchema{
 		{Name: "app_domain"},
 		{Name: "shutdown_timeout"},
 		{Name: "plugin_timeout"},
+		{Name: "secrets_key_file"},
 	},
 }
 

@@ -72,6 +72,13 @@ func (d *decoder) server(b *hcl.Block) Server {
 		}
 		s.AppDomain = strings.ToLower(s.AppDomain)
 	}
+	if a := attrs["secrets_key_file"]; d.str(a, &s.SecretsKeyFile) {
+		if s.SecretsKeyFile == "" {
+			d.errorf(a.Expr.Range(), "Invalid secrets key file", "secrets_key_file cannot be empty; leave it out to use a key in the state directory.")
+		} else if !filepath.IsAbs(s.SecretsKeyFile) {
+			s.SecretsKeyFile = filepath.Join(d.baseDir, s.SecretsKeyFile)
+		}
+	}
 	d.positiveDuration(attrs["shutdown_timeout"], &s.ShutdownTimeout)
 	d.positiveDuration(attrs["plugin_timeout"], &s.PluginTimeout)
 	return s

@@ -43,11 +43,17 @@ type Spec struct {
 	// Decode turns the block's `config { }` body into JSON against the
 	// plugin's own schema. Its errors carry the user's file and line.
 	Decode func(schema.Object) (json.RawMessage, error)
+	// Problems reports the values the plugin refused after decoding (its
+	// ValidateConfig answer) at the lines that wrote them. Nil: they are
+	// reported at Pos.
+	Problems func(schema.Object, []plugin.ConfigProblem) error
 }
 
 // Options configure a Host.
 type Options struct {
 	Logger hclog.Logger
+	// Version is the core's release, told to every plugin in Configure.
+	Version string
 	// TunnelDir is the core-owned directory where runtime plugins create
 	// socket-tunnel sockets.
 	TunnelDir string
@@ -99,6 +105,9 @@ func New(opts Options) *Host {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 10 * time.Second
 	}
@@ -135,8 +144,9 @@ func (h *Host) emit(e Event) {
 	}
 }
 
-// Check launches every spec, checks its kind and protocol, decodes its
-// config block against the plugin's schema, and stops it again. It is what
+// Check launches every spec, checks its kind, protocol and API version,
+// decodes its config block against the plugin's schema, has a plugin that
+// checks its own values check them, and stops it again. It is what
 // `atrium config validate` runs; every problem is reported at once.
 func (h *Host) Check(ctx context.Context, specs []Spec) error {
 	_, err := h.launchAll(ctx, specs, true)

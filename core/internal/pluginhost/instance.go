@@ -3,20 +3,21 @@ package pluginhost
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
-	"github.com/atrium-hq/atrium/sdk/auth"
 	"github.com/atrium-hq/atrium/sdk/connect"
 	"github.com/atrium-hq/atrium/sdk/plugin"
-	"github.com/atrium-hq/atrium/sdk/runtime"
-	"github.com/atrium-hq/atrium/sdk/workspace"
+	"github.com/atrium-hq/atrium/sdk/schema"
 )
 
 // Instance is one supervised plugin process. Its clients change when the
@@ -134,18 +135,6 @@ func (i *Instance) Auth() (connect.Auth, error) {
 	return c, nil
 }
 
-func kindAPIVersion(k plugin.Kind) int {
-	switch k {
-	case plugin.KindRuntime:
-		return runtime.APIVersion
-	case plugin.KindWorkspace:
-		return workspace.APIVersion
-	case plugin.KindAuth:
-		return auth.APIVersion
-	}
-	return 0
-}
-
 // launch starts a process, checks it is the plugin the config asks for,
 // decodes its config block against the plugin's schema and, unless
 // checkOnly, configures it. On any error, and after a check, the process is
@@ -214,8 +203,12 @@ func (i *Instance) launch(ctx context.Context, checkOnly bool) (err error) {
 	if info.Kind != s.Kind {
 		return fmt.Errorf("%s: the plugin is a %s plugin (%s %s), but %s needs a %s plugin; point it at a %s plugin", where, info.Kind, info.Name, info.Version, s.Block, s.Kind, s.Kind)
 	}
-	if want := kindAPIVersion(s.Kind); info.APIVersion != want {
-		return fmt.Errorf("%s: the plugin speaks atrium.%s.v%d but this Atrium speaks atrium.%s.v%d; install a matching plugin release", where, s.Kind, info.APIVersion, s.Kind, want)
+	apiVersion, err := negotiate(s.Kind, h.opts.Version, info.APIVersions, hostAPIVersions(s.Kind))
+	if err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	if err := checkCapabilities(s.Kind, info); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	sch, err := base.ConfigSchema(callCtx)
 	if err != nil {
@@ -226,10 +219,20 @@ func (i *Instance) launch(ctx context.Context, checkOnly bool) (err error) {
 		// Decode errors already carry the user's file and line.
 		return err
 	}
+	if err := i.validate(callCtx, where, base, info, sch, cfg); err != nil {
+		return err
+	}
 	if checkOnly {
 		return nil
 	}
-	if err := base.Configure(callCtx, plugin.ConfigureRequest{Config: cfg, Instance: s.Name, TunnelDir: h.opts.TunnelDir}); err != nil {
+	req := plugin.ConfigureRequest{Config: cfg, Instance: s.Name, TunnelDir: h.opts.TunnelDir, Host: plugin.Host{
+		Version:      h.opts.Version,
+		APIVersion:   apiVersion,
+		APIVersions:  hostAPIVersions(s.Kind),
+		Capabilities: hostCapabilities(s.Kind),
+		SDKVersion:   plugin.SDKVersion,
+	}}
+	if err := base.Configure(callCtx, req); err != nil {
 		return i.callError(where, "Configure", err)
 	}
 	kindRaw, err := rpc.Dispense(string(s.Kind))
@@ -247,6 +250,39 @@ func (i *Instance) launch(ctx context.Context, checkOnly bool) (err error) {
 	i.mu.Unlock()
 	h.log.Info("plugin started", "instance", s.Name, "plugin", info.Name, "version", info.Version, "pid", pid)
 	return nil
+}
+
+// checkCapabilities refuses a plugin that lacks what its kind cannot do
+// without: a runtime the core could never reach a session of.
+func checkCapabilities(k plugin.Kind, info connect.Info) error {
+	if k == plugin.KindRuntime && !info.Has(connect.CapTunnelEndpoint) && !info.Has(connect.CapTunnelSocket) {
+		return fmt.Errorf("the plugin (%s %s) offers no tunnel: it reports neither %q (runtime.EndpointTunneler) nor %q (runtime.Dialer), so the core could never reach its sessions; install a runtime plugin that implements one of them",
+			info.Name, info.Version, connect.CapTunnelEndpoint, connect.CapTunnelSocket)
+	}
+	return nil
+}
+
+// validate asks a plugin that checks its own values to check cfg, and
+// reports what it refuses at the lines that wrote it.
+func (i *Instance) validate(ctx context.Context, where string, base connect.Base, info connect.Info, sch schema.Object, cfg json.RawMessage) error {
+	if !info.Has(connect.CapConfigValidate) {
+		return nil
+	}
+	problems, err := base.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: cfg, Instance: i.spec.Name})
+	if err != nil {
+		return i.callError(where, "ValidateConfig", err)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	if i.spec.Problems != nil {
+		return i.spec.Problems(sch, problems)
+	}
+	errs := make([]error, 0, len(problems))
+	for _, p := range problems {
+		errs = append(errs, fmt.Errorf("%s: %s: %s", where, strings.Join(p.Path, "."), p.Message))
+	}
+	return errors.Join(errs...)
 }
 
 func (i *Instance) callError(where, call string, err error) error {

@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
+
+	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 )
 
 // Subprotocol is the only WebSocket subprotocol the relay speaks: noVNC's
@@ -61,6 +63,20 @@ type HandlerOptions struct {
 	// Refuse writes a refusal; default WriteProblem. The API passes its own
 	// to share its problem format.
 	Refuse func(c *fiber.Ctx, r Refusal) error
+	// MaxPerUser caps one user's live relays on this core; past it the
+	// handler answers 429 with Retry-After. Default 8; negative: no cap.
+	MaxPerUser int
+	// MaxRelays caps this core's live relays; past it the handler
+	// answers 503 with Retry-After. Default 2000; negative: no cap.
+	MaxRelays int
+	// Upgrades limits upgrade requests per client address (each may
+	// consume a ticket and dial a session). Default: a burst of 120, one
+	// more every 100 ms.
+	Upgrades *ratelimit.Limiter
+	// BadTickets limits invalid tickets per client address: each costs a
+	// database round trip, and a client that keeps guessing is answered
+	// 429 before the next one. Default: a burst of 20, one more every 3 s.
+	BadTickets *ratelimit.Limiter
 	// Greet, when set, speaks to the browser after the upgrade and before
 	// the pump starts, within DialTimeout — e.g. the server side of an RFB
 	// handshake whose authentication the core already did upstream.
@@ -107,6 +123,18 @@ func Handler(o HandlerOptions) (fiber.Handler, error) {
 	}
 	if o.Refuse == nil {
 		o.Refuse = WriteProblem
+	}
+	if o.Upgrades == nil {
+		o.Upgrades = ratelimit.New(100*time.Millisecond, 120)
+	}
+	if o.BadTickets == nil {
+		o.BadTickets = ratelimit.New(3*time.Second, 20)
+	}
+	if o.MaxPerUser == 0 {
+		o.MaxPerUser = 8
+	}
+	if o.MaxRelays == 0 {
+		o.MaxRelays = 2000
 	}
 	h := &handler{HandlerOptions: o, origins: make(map[string]struct{}, len(o.AllowedOrigins))}
 	for _, origin := range o.AllowedOrigins {
@@ -180,11 +208,22 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		return h.refuse(c, refuseNoTicket, sessionID, nil)
 	}
 
+	ip := c.IP()
+	if out, wait := h.BadTickets.Exhausted(ip); out {
+		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
+		return h.refuse(c, refuseBadTickets, sessionID, nil)
+	}
+	if ok, wait := h.Upgrades.Allow(ip); !ok {
+		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
+		return h.refuse(c, refuseUpgrades, sessionID, nil)
+	}
+
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.DialTimeout)
 	defer cancel()
 	t, err := h.Tickets.Consume(ctx, token)
 	switch {
 	case errors.Is(err, ErrTicketInvalid):
+		h.BadTickets.Allow(ip)
 		return h.refuse(c, refuseTicket, sessionID, nil)
 	case err != nil:
 		return h.refuse(c, refuseTicketStore, sessionID, err)
@@ -192,6 +231,17 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		return h.refuse(c, refuseTicket, sessionID, nil)
 	case sessionID == "" || t.SessionID != sessionID:
 		return h.refuse(c, refuseTicketSession, sessionID, nil)
+	}
+	// Caps are checked before the session is dialed. Two handshakes at
+	// once may both pass: the caps bound resources, they are not exact.
+	user, total := h.Registry.counts(t.UserID)
+	switch {
+	case h.MaxRelays > 0 && total >= h.MaxRelays:
+		c.Set(fiber.HeaderRetryAfter, "10")
+		return h.refuse(c, refuseCoreRelays, sessionID, nil)
+	case h.MaxPerUser > 0 && user >= h.MaxPerUser:
+		c.Set(fiber.HeaderRetryAfter, "30")
+		return h.refuse(c, refuseUserRelays, sessionID, nil)
 	}
 	up, err := h.Lookup(ctx, sessionID)
 	switch {
@@ -208,7 +258,7 @@ func (h *handler) serve(c *fiber.Ctx) error {
 	if err != nil {
 		return h.refuse(c, refuseUpstream, sessionID, err)
 	}
-	return h.upgrade(c, conn, Owner{SessionID: sessionID, UserID: t.UserID})
+	return h.upgrade(c, conn, Owner{SessionID: sessionID, UserID: t.UserID, Grant: t.Grant})
 }
 
 // upgrade hands the request to the WebSocket upgrader. fasthttp runs the

@@ -131,6 +131,12 @@ func (c *clock) advance(d time.Duration) {
 
 func newEnv(t testing.TB, serve func(net.Conn), opts relay.Options) *env {
 	t.Helper()
+	return newEnvWith(t, serve, opts, nil)
+}
+
+// newEnvWith is newEnv with tune, if set, changing the handler's options.
+func newEnvWith(t testing.TB, serve func(net.Conn), opts relay.Options, tune func(*relay.HandlerOptions)) *env {
+	t.Helper()
 	e := &env{
 		tickets:  relaytest.NewMemoryTickets(),
 		registry: relay.NewRegistry(),
@@ -139,7 +145,7 @@ func newEnv(t testing.TB, serve func(net.Conn), opts relay.Options) *env {
 		instance: "inst-1",
 	}
 	e.tickets.Now = e.clock.now
-	h, err := relay.Handler(relay.HandlerOptions{
+	ho := relay.HandlerOptions{
 		Tickets:        e.tickets,
 		AllowedOrigins: []string{testOrigin},
 		Registry:       e.registry,
@@ -161,7 +167,11 @@ func newEnv(t testing.TB, serve func(net.Conn), opts relay.Options) *env {
 				return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: e.up.ln.Addr().String()}, loopback)
 			}}, nil
 		},
-	})
+	}
+	if tune != nil {
+		tune(&ho)
+	}
+	h, err := relay.Handler(ho)
 	if err != nil {
 		t.Fatalf("build the handler: %v", err)
 	}

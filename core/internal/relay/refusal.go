@@ -32,6 +32,10 @@ var (
 	refuseUpstream        = Refusal{http.StatusBadGateway, "relay-upstream", "the session's display could not be reached; the error is in the server log"}
 	refuseTicketStore     = Refusal{http.StatusServiceUnavailable, "relay-ticket-store", "relay tickets cannot be checked right now; try again"}
 	refuseHandshakeFailed = Refusal{http.StatusBadRequest, "relay-handshake", "the WebSocket handshake is invalid"}
+	refuseUserRelays      = Refusal{http.StatusTooManyRequests, "relay-user-limit", "you have as many desktops open on this server as it allows; close one and try again"}
+	refuseUpgrades        = Refusal{http.StatusTooManyRequests, "relay-rate-limited", "too many relay requests from your address; wait the Retry-After seconds"}
+	refuseBadTickets      = Refusal{http.StatusTooManyRequests, "relay-ticket-rate-limited", "too many invalid relay tickets from your address; wait the Retry-After seconds, then ask the API for a new ticket"}
+	refuseCoreRelays      = Refusal{http.StatusServiceUnavailable, "relay-server-limit", "this server carries as many desktops as it allows; try again shortly"}
 )
 
 // problem is the RFC 9457 body of a refusal.

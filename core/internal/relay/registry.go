@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/atrium-hq/atrium/core/internal/access"
 )
 
 // ErrShuttingDown is returned by Registry.Run once Shutdown has begun.
@@ -18,6 +20,7 @@ const (
 	reasonSessionStopped = "session stopped"
 	reasonLoggedOut      = "logged out"
 	reasonShutdown       = "server shutting down"
+	reasonRevoked        = "access revoked; log in again"
 )
 
 // Registry tracks this core's live relays by session and by user, so the
@@ -30,6 +33,7 @@ type Registry struct {
 	bySession map[string]map[*Relay]struct{}
 	byUser    map[string]map[*Relay]struct{}
 	running   sync.WaitGroup
+	onAdd     func(Owner)
 }
 
 // NewRegistry returns an empty registry.
@@ -62,7 +66,20 @@ func (g *Registry) add(r *Relay) error {
 	g.running.Add(1)
 	addTo(g.bySession, r.owner.SessionID, r)
 	addTo(g.byUser, r.owner.UserID, r)
+	if g.onAdd != nil {
+		g.onAdd(r.owner)
+	}
 	return nil
+}
+
+// OnAdd sets fn to be told of every relay as it is registered, e.g. so
+// its grant is checked once more now that a revocation would find it. fn
+// runs under the registry's lock and must not block. Call it before the
+// registry runs relays.
+func (g *Registry) OnAdd(fn func(Owner)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.onAdd = fn
 }
 
 func (g *Registry) remove(r *Relay) {
@@ -101,6 +118,31 @@ func (g *Registry) CloseUser(userID string) int {
 	return closeAll(g.snapshot(func() map[*Relay]struct{} { return g.byUser[userID] }), websocket.CloseNormalClosure, reasonLoggedOut)
 }
 
+// Grants lists the grants of the live relays, each once (access.Streams).
+func (g *Registry) Grants() []access.Grant {
+	seen := map[access.Grant]struct{}{}
+	var out []access.Grant
+	for _, r := range g.all() {
+		if _, ok := seen[r.owner.Grant]; !ok {
+			seen[r.owner.Grant] = struct{}{}
+			out = append(out, r.owner.Grant)
+		}
+	}
+	return out
+}
+
+// Revoke ends every relay resting on grant gr and returns how many it
+// ended (access.Streams): the browser is told its access was revoked.
+func (g *Registry) Revoke(gr access.Grant) int {
+	var rs []*Relay
+	for _, r := range g.all() {
+		if r.owner.Grant == gr {
+			rs = append(rs, r)
+		}
+	}
+	return closeAll(rs, websocket.ClosePolicyViolation, reasonRevoked)
+}
+
 // CloseAll ends every relay and returns how many it ended. New relays are
 // still accepted; Shutdown refuses them too.
 func (g *Registry) CloseAll() int {
@@ -125,6 +167,16 @@ func (g *Registry) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("relay shutdown: %d relays still running: %w", g.Len(), ctx.Err())
 	}
+}
+
+// counts returns the user's live relays and all of them.
+func (g *Registry) counts(userID string) (user, total int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, set := range g.bySession {
+		total += len(set)
+	}
+	return len(g.byUser[userID]), total
 }
 
 // Len returns the number of live relays.

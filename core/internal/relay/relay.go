@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/atrium-hq/atrium/core/internal/access"
 )
 
 // Owner says whose stream a relay carries, so the Registry can end every
@@ -15,6 +17,9 @@ import (
 type Owner struct {
 	SessionID string
 	UserID    string
+	// Grant is what the relay's access rests on; Registry.Revoke ends the
+	// relays of a grant that no longer holds.
+	Grant access.Grant
 }
 
 // Relay copies one browser WebSocket to one upstream connection and back.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/atrium-hq/atrium/core/internal/access"
 )
 
 // MaxTicketTTL is the longest a relay ticket may live. A ticket only has
@@ -29,6 +31,9 @@ type Ticket struct {
 	// ExpiresAt is when the ticket stops working, at most MaxTicketTTL
 	// after issue.
 	ExpiresAt time.Time
+	// Grant is the credential and organisation the relay rests on; the
+	// relay ends when it no longer holds (see access.Revoker).
+	Grant access.Grant
 }
 
 // Tickets issues and consumes relay tickets. The relay only consumes; the

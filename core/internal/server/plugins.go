@@ -19,10 +19,11 @@ func PluginSpecs(cfg *config.Config) []pluginhost.Spec {
 	var specs []pluginhost.Spec
 	add := func(kind plugin.Kind, name, pluginName string, body hcl.Body, at hcl.Range) {
 		p := cfg.Plugin(pluginName) // config validation guarantees it exists
+		block := fmt.Sprintf("%s %q", kind, name)
 		specs = append(specs, pluginhost.Spec{
 			Name:   fmt.Sprintf("%s.%s", kind, name),
 			Kind:   kind,
-			Block:  fmt.Sprintf("%s %q", kind, name),
+			Block:  block,
 			Pos:    fmt.Sprintf("%s:%d:%d", at.Filename, at.Start.Line, at.Start.Column),
 			Plugin: p.Name,
 			Path:   p.Path,
@@ -35,6 +36,9 @@ func PluginSpecs(cfg *config.Config) []pluginhost.Spec {
 					return nil, err
 				}
 				return raw, nil
+			},
+			Problems: func(s schema.Object, problems []plugin.ConfigProblem) error {
+				return cfg.DiagnosticsError(config.PluginProblems(body, s, at, block, problems))
 			},
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/session"
@@ -71,15 +72,13 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 	})
 }
 
-// liveStreams closes every long-lived connection the core holds for a user
-// or a session: desktop relays and app WebSockets.
+// liveStreams closes every long-lived connection the core holds for a
+// session: desktop relays and app WebSockets. Those of a user whose access
+// ended are closed by the access.Revoker (startRevoker).
 type liveStreams struct {
 	relays *relay.Registry
 	apps   *appproxy.Proxy
 }
-
-// CloseUser ends the user's streams, e.g. at logout.
-func (l liveStreams) CloseUser(id string) int { return l.relays.CloseUser(id) + l.apps.CloseUser(id) }
 
 // CloseSession ends the session's streams, e.g. when it stops.
 func (l liveStreams) CloseSession(id string) int {
@@ -127,4 +126,14 @@ func trackRelays(ctx context.Context, st *store.Store, w *session.Watcher, reg *
 			}
 		}
 	}
+}
+
+// startRevoker runs the access.Revoker that closes this replica's relays
+// and app WebSockets whose access ended on any replica, and has every new
+// relay checked once more as it registers.
+func startRevoker(ctx context.Context, st *store.Store, w *session.Watcher, reg *relay.Registry, apps *appproxy.Proxy, log hclog.Logger) *access.Revoker {
+	rev := access.NewRevoker(w, st, log, 0, reg, apps)
+	reg.OnAdd(func(o relay.Owner) { rev.Recheck(o.Grant.UserID) })
+	go rev.Run(ctx)
+	return rev
 }

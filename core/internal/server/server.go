@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/api"
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
@@ -33,6 +34,8 @@ type Options struct {
 	// Console receives what the operator must see and the log must never
 	// hold: the first-start setup link. Default: os.Stdout.
 	Console io.Writer
+	// Version is the core's release, told to every plugin.
+	Version string
 }
 
 // janitorEvery is how often expired login sessions are deleted.
@@ -93,6 +96,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	host := pluginhost.New(pluginhost.Options{
 		Logger:      log.Named("plugin"),
+		Version:     opts.Version,
 		TunnelDir:   tunnelDir,
 		CallTimeout: cfg.Server.PluginTimeout,
 	})
@@ -119,22 +123,25 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	authnSvc := authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn"))
+	var revoker *access.Revoker
 	apps, err := appproxy.New(appproxy.Options{Store: st, Sessions: sessions, Authn: authnSvc,
-		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20})
+		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20,
+		SocketStarted: func(g access.Grant) { revoker.Recheck(g.UserID) }})
 	if err != nil {
 		return err
 	}
 	live := liveStreams{relays: relays, apps: apps}
 	go trackRelays(runCtx, st, sessions.Watcher(), relays, live, log.Named("relay"))
+	revoker = startRevoker(runCtx, st, sessions.Watcher(), relays, apps, log.Named("access"))
 
 	ssoW, err := newSSO(cfg, st, host, authnSvc, log.Named("sso"))
 	if err != nil {
 		return err
 	}
-	ssoW.startSSORefresh(runCtx, live)
+	ssoW.startSSORefresh(runCtx)
 	srv := api.New(api.Deps{
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
-		Sessions: sessions, Tickets: tickets, VNC: vnc, Relays: live, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
+		Sessions: sessions, Tickets: tickets, VNC: vnc, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
 		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, host).name,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
@@ -155,7 +162,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
-	go janitor(janitorCtx, st, log)
+	go janitor(janitorCtx, st, authnSvc, log)
 
 	select {
 	case err := <-serveErr:
@@ -192,9 +199,9 @@ func firstStartToken(ctx context.Context, st *store.Store) (string, error) {
 	return authn.IssueSetupToken(ctx, st.Queries)
 }
 
-// janitor deletes expired login sessions, app grants and relay tickets now
-// and then.
-func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
+// janitor deletes expired login sessions, app grants, relay tickets and
+// old denial and failed-login counts now and then.
+func janitor(ctx context.Context, st *store.Store, a *authn.Service, log hclog.Logger) {
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
 	for {
@@ -210,6 +217,12 @@ func janitor(ctx context.Context, st *store.Store, log hclog.Logger) {
 			}
 			if _, err := st.DeleteExpiredRelayTickets(ctx); err != nil && ctx.Err() == nil {
 				log.Warn("delete expired relay tickets", "error", err)
+			}
+			if _, err := st.DeleteOldDenials(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete old denial counts", "error", err)
+			}
+			if _, err := a.PruneThrottle(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("delete stale failed-login counts", "error", err)
 			}
 		}
 	}

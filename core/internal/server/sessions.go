@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -17,14 +18,46 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
-// sessionKeyFile holds the key that seals session secrets at rest. Several
-// replicas must share it; one core creates it on first start.
+// sessionKeyFile holds the key that seals session secrets at rest when the
+// configuration names no secrets_key_file; one core creates it on first
+// start, so it serves a single replica only.
 const sessionKeyFile = "session-secrets.key"
+
+// loadSecretsKey reads the configured key file, or the state directory's
+// own key, creating that one on first start.
+func loadSecretsKey(cfg *config.Config) ([]byte, error) {
+	if cfg.Server.SecretsKeyFile != "" {
+		return session.LoadKey(cfg.Server.SecretsKeyFile)
+	}
+	return session.LoadOrCreateKey(filepath.Join(cfg.Server.StateDir, sessionKeyFile))
+}
+
+// checkSecretsKey records the key's fingerprint in the database on first
+// start and refuses a key that differs from the recorded one: a replica
+// sealing with another key would break sessions only when someone connects.
+func checkSecretsKey(ctx context.Context, st *store.Store, key []byte, file string) error {
+	fp := session.KeyFingerprint(key)
+	recorded, err := st.ClaimSecretsKeyFingerprint(ctx, fp)
+	if err != nil {
+		return err
+	}
+	if recorded != fp {
+		where := "the state directory's " + sessionKeyFile
+		if file != "" {
+			where = file
+		}
+		return fmt.Errorf("the session secrets key in %s (fingerprint %s) is not the key this database's sessions are sealed with (fingerprint %s): give every core replica the same key with server { secrets_key_file = … }", where, fp, recorded)
+	}
+	return nil
+}
 
 // newSessions builds the session manager from the configuration.
 func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host *pluginhost.Host, log hclog.Logger) (*session.Manager, error) {
-	key, err := session.LoadOrCreateKey(filepath.Join(cfg.Server.StateDir, sessionKeyFile))
+	key, err := loadSecretsKey(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSecretsKey(ctx, st, key, cfg.Server.SecretsKeyFile); err != nil {
 		return nil, err
 	}
 	sealer, err := session.NewSealer(key)

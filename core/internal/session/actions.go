@@ -118,8 +118,10 @@ func (m *Manager) Resume(ctx context.Context, sc store.Scope, id uuid.UUID) (sto
 func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, removeHome bool) (store.Session, error) {
 	details := map[string]any{"remove_home": removeHome}
 	decide := func(s store.Session) (store.SessionState, bool, error) {
-		if removeHome && !sc.PlatformAdmin && s.UserID != sc.UserID {
-			return "", false, fmt.Errorf("%w: only the owner or a platform admin may delete a user's home volume", authz.ErrForbidden)
+		if removeHome {
+			if err := authz.CheckSession(sc, authz.SessionDeleteHome, s); err != nil {
+				return "", false, fmt.Errorf("delete a user's home volume: %w", err)
+			}
 		}
 		switch s.State {
 		case store.StateStopped, store.StateFailed:
@@ -130,6 +132,11 @@ func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, remo
 		return store.StateStopping, false, nil
 	}
 	extra := func(q *store.Queries, s store.Session) error {
+		// Recorded in the delete's own transaction: a core killed right
+		// after it leaves a delete that the reconciler finishes.
+		if err := q.RequestTeardown(ctx, s.ID, removeHome); err != nil {
+			return err
+		}
 		if !removeHome {
 			return nil
 		}
@@ -153,12 +160,6 @@ func (m *Manager) Delete(ctx context.Context, sc store.Scope, id uuid.UUID, remo
 	}
 	s, err := m.request(ctx, sc, id, "session.delete", details, decide, extra)
 	if err != nil {
-		return store.Session{}, err
-	}
-	// Not yet in the transaction above: see teardownSchema. A core killed
-	// in between leaves the session stopping or deleted but not torn
-	// down; repeating the delete finishes it.
-	if err := requestTeardown(ctx, m.st.Pool(), id, removeHome); err != nil {
 		return store.Session{}, err
 	}
 	m.wake()

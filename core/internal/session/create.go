@@ -40,16 +40,14 @@ func (m *Manager) Create(ctx context.Context, sc store.Scope, req CreateRequest)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("create session: owner: %w", err)
 	}
-	if _, member := owner.Orgs[org.ID]; !member && !owner.PlatformAdmin {
-		return store.Session{}, fmt.Errorf("create session: the owner is not a member of organisation %s: %w", org.Slug, store.ErrNotFound)
+	// Platform admins too: a session mounts its owner's home volume, so
+	// it belongs in an organisation the owner is in. The data layer checks
+	// again in the admitting transaction.
+	if _, member := owner.Orgs[org.ID]; !member {
+		return store.Session{}, fmt.Errorf("create session in organisation %s: %w", org.Slug, store.ErrOwnerNotMember)
 	}
 	if !templateAllows(tpl.Allow, org.Slug, org.ID, owner) {
 		return store.Session{}, fmt.Errorf("create session from template %q: %w", tpl.Name, ErrTemplateNotAllowed)
-	}
-	if pending, err := homeRemovalPending(ctx, m.st.Pool(), req.UserID); err != nil {
-		return store.Session{}, fmt.Errorf("create session: %w", err)
-	} else if pending {
-		return store.Session{}, fmt.Errorf("create session: %w: the home volume is being removed; try again when the deleted session is gone", ErrHomeInUse)
 	}
 	secrets, err := m.newSecrets(ctx, tpl)
 	if err != nil {
@@ -68,6 +66,13 @@ func (m *Manager) Create(ctx context.Context, sc store.Scope, req CreateRequest)
 	err = m.st.InTx(ctx, func(q *store.Queries) error {
 		if err := q.LockForAdmission(ctx, n.OrgID, n.UserID); err != nil {
 			return err
+		}
+		// Under the admission lock, which a delete that removes the home
+		// also takes: no session starts on a volume that is going.
+		if pending, err := q.HomeRemovalPending(ctx, n.UserID); err != nil {
+			return err
+		} else if pending {
+			return fmt.Errorf("%w: the home volume is being removed; try again when the deleted session is gone", ErrHomeInUse)
 		}
 		if err := checkQuota(ctx, q, store.QuotaTarget{Scope: store.QuotaOrg, ID: n.OrgID}, n); err != nil {
 			return err

@@ -304,9 +304,11 @@ func (e *env) waitTeardown(s store.Session) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		td, ok, err := getTeardown(context.Background(), e.st.Pool(), s.ID)
-		must(e.t, err)
-		if ok && td.Done {
+		td, err := e.st.GetTeardown(context.Background(), s.ID)
+		if !errors.Is(err, store.ErrNotFound) {
+			must(e.t, err)
+		}
+		if err == nil && td.Done {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -107,9 +107,6 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.MaxParallel <= 0 {
 		opts.MaxParallel = DefaultMaxParallel
 	}
-	if err := ensureSchema(ctx, opts.Store.Pool()); err != nil {
-		return nil, err
-	}
 	install, err := opts.Store.InstallationID(ctx)
 	if err != nil {
 		return nil, err

@@ -101,7 +101,7 @@ func (m *Manager) pendingWork(ctx context.Context) ([]uuid.UUID, error) {
 		seen[s.ID] = true
 		ids = append(ids, s.ID)
 	}
-	tds, err := pendingTeardowns(ctx, m.st.Pool())
+	tds, err := m.st.PendingTeardowns(ctx)
 	if err != nil {
 		return nil, err
 	}

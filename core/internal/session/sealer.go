@@ -3,7 +3,10 @@ package session
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +89,36 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("session secrets key %s holds %d bytes, want %d; restore it from a backup (sessions created with it cannot open their secrets otherwise)", path, len(key), KeySize)
 	}
 	return key, nil
+}
+
+// LoadKey reads an existing key, refusing a file others can read or one of
+// the wrong size. Create one with `head -c 32 /dev/urandom > FILE` and
+// `chmod 600 FILE`.
+func LoadKey(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read session secrets key: %w; create it with `head -c 32 /dev/urandom > %s && chmod 600 %s`", err, path, path)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("session secrets key %s has mode %v, which lets others read it; run chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read session secrets key: %w", err)
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("session secrets key %s holds %d bytes, want %d; create it with `head -c 32 /dev/urandom > %s`", path, len(key), KeySize, path)
+	}
+	return key, nil
+}
+
+// KeyFingerprint names a key without revealing it: the first 16 bytes of
+// an HMAC-SHA256 under the key, in hex. Replicas compare fingerprints
+// through the database to find out whether they share the key.
+func KeyFingerprint(key []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("atrium/session-secrets-key-fingerprint/v1"))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
 func sealAAD(orgID, userID uuid.UUID) []byte {

@@ -334,11 +334,15 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 
 // teardown finishes a delete: a stopped or failed session becomes a
 // tombstone, and a tombstone's runtime objects (and, if asked, the owner's
-// home volume) are destroyed.
+// home volume) are destroyed. It runs under the session's lease; the
+// runtime call itself holds no admission lock, so a slow destroy does not
+// hold up admissions in the owner's organisation.
 func (m *Manager) teardown(ctx context.Context, s store.Session) error {
-	pool := m.st.Pool()
-	td, ok, err := getTeardown(ctx, pool, s.ID)
-	if err != nil || !ok || td.Done {
+	td, err := m.st.GetTeardown(ctx, s.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || td.Done {
 		return err
 	}
 	if s.State != store.StateDeleted {
@@ -352,32 +356,36 @@ func (m *Manager) teardown(ctx context.Context, s store.Session) error {
 			return err
 		}
 		m.log.Warn("deleting a session whose runtime is gone from the configuration; nothing to destroy", "session", s.ID, "runtime", s.Runtime)
-		return finishTeardown(ctx, pool, s.ID)
+		return m.st.FinishTeardown(ctx, s.ID)
 	}
-	if !td.RemoveHome {
-		if err := m.destroy(ctx, s, false); err != nil {
-			return err
-		}
-		return finishTeardown(ctx, pool, s.ID)
-	}
-	// Removing the home: hold the owner's admission lock so no session of
-	// theirs starts on the volume while it goes, and wait while one runs.
-	return m.st.InTx(ctx, func(q *store.Queries) error {
-		if err := q.LockForAdmission(ctx, s.OrgID, s.UserID); err != nil {
-			return err
-		}
-		uid := s.UserID
-		active, _, err := q.ListSessions(ctx, system, store.SessionFilter{UserID: &uid, States: activeStates}, store.Page{Limit: 1})
+	if td.RemoveHome {
+		// Wait while another session of the owner uses the volume. The
+		// pending removal keeps new ones from being admitted (Create
+		// checks it under the same lock), so once none is active none
+		// can start before the volume is gone.
+		err := m.st.InTx(ctx, func(q *store.Queries) error {
+			if err := q.LockForAdmission(ctx, s.OrgID, s.UserID); err != nil {
+				return err
+			}
+			uid := s.UserID
+			active, _, err := q.ListSessions(ctx, system, store.SessionFilter{UserID: &uid, States: activeStates}, store.Page{Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(active) > 0 {
+				return fmt.Errorf("home volume of user %s: %w by session %s; it is removed once that session stops", s.UserID, ErrHomeInUse, active[0].ID)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if len(active) > 0 {
-			return fmt.Errorf("home volume of user %s: %w by session %s; it is removed once that session stops", s.UserID, ErrHomeInUse, active[0].ID)
-		}
-		if err := m.destroy(ctx, s, true); err != nil {
-			return err
-		}
+	}
+	if err := m.destroy(ctx, s, td.RemoveHome); err != nil {
+		return err
+	}
+	if td.RemoveHome {
 		m.log.Info("removed home volume", "session", s.ID, "volume", HomeVolume(s.UserID))
-		return finishTeardown(ctx, pool, s.ID)
-	})
+	}
+	return m.st.FinishTeardown(ctx, s.ID)
 }

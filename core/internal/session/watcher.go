@@ -33,7 +33,8 @@ type Change struct {
 const subscriberBuffer = 64
 
 // Watcher LISTENs once per core on NotifyChannel and fans each change out
-// to the subscribers allowed to see it. Because every replica's writes
+// to the subscribers allowed to see it; on the same connection it follows
+// AccessChannel for SubscribeRevocations. Because every replica's writes
 // notify every replica, a browser connected to one core sees changes made
 // by another.
 type Watcher struct {
@@ -43,9 +44,10 @@ type Watcher struct {
 	listening chan struct{} // closed once the first LISTEN is in place
 	once      sync.Once
 
-	mu    sync.Mutex
-	subs  map[*subscriber]struct{}
-	hooks []func(Change, bool)
+	mu          sync.Mutex
+	subs        map[*subscriber]struct{}
+	revocations map[chan uuid.UUID]struct{}
+	hooks       []func(Change, bool)
 }
 
 type subscriber struct {
@@ -58,7 +60,8 @@ func NewWatcher(pool *pgxpool.Pool, logger hclog.Logger) *Watcher {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Watcher{pool: pool, log: logger, subs: map[*subscriber]struct{}{}, listening: make(chan struct{})}
+	return &Watcher{pool: pool, log: logger, subs: map[*subscriber]struct{}{}, revocations: map[chan uuid.UUID]struct{}{},
+		listening: make(chan struct{})}
 }
 
 // Listening is closed once the Watcher listens. Changes committed before
@@ -135,6 +138,9 @@ func (w *Watcher) reset() {
 		delete(w.subs, s)
 		close(s.ch)
 	}
+	for ch := range w.revocations {
+		w.dropRevocations(ch)
+	}
 }
 
 // Run listens until ctx ends, reconnecting with backoff.
@@ -170,14 +176,20 @@ func (w *Watcher) listen(ctx context.Context, listening func()) error {
 	}
 	conn := c.Hijack()
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{NotifyChannel}.Sanitize()); err != nil {
-		return err
+	for _, ch := range []string{NotifyChannel, AccessChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return err
+		}
 	}
 	listening()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == AccessChannel {
+			w.publishRevocation(n.Payload)
+			continue
 		}
 		var c Change
 		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/atrium-hq/atrium/core/internal/authn"
 )
 
 // Cookie names of the login attempt, host-only like the session cookie.
@@ -22,7 +24,7 @@ type RouteOptions struct {
 	// Secure and __Host- prefixed.
 	Secure bool
 	// SessionCookie is the login-session cookie's name
-	// (authn.CookieName(Secure)); the callback sets it and revokes the
+	// (authn.CookieName(Secure)); the callback sets it (authn.SessionCookie) and revokes the
 	// session it held before.
 	SessionCookie string
 }
@@ -84,10 +86,7 @@ func (h *handlers) callback(c *fiber.Ctx) error {
 		return problem(c, err)
 	}
 	if done.Session.Token != "" {
-		c.Cookie(&fiber.Cookie{
-			Name: h.o.SessionCookie, Value: done.Session.Token, Path: "/", Expires: done.Session.ExpiresAt,
-			HTTPOnly: true, Secure: h.o.Secure, SameSite: fiber.CookieSameSiteLaxMode,
-		})
+		c.Cookie(authn.SessionCookie(h.o.Secure, done.Session.Token, done.Session.ExpiresAt))
 	}
 	return c.Redirect(done.Next, http.StatusFound)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/names"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/auth"
 )
@@ -72,7 +73,8 @@ func createUser(ctx context.Context, q *store.Queries, ident auth.Identity) (sto
 		var u store.User
 		err := q.InTx(ctx, func(q *store.Queries) error {
 			var err error
-			u, err = q.CreateUser(ctx, store.NewUser{Username: name, Email: ident.Email, DisplayName: ident.Name})
+			// The provider decides these: normalise, never refuse a login.
+			u, err = q.CreateUser(ctx, store.NewUser{Username: name, Email: names.SanitizeEmail(ident.Email), DisplayName: names.SanitizeDisplayName(ident.Name)})
 			return err
 		})
 		if err == nil {

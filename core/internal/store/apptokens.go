@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-hq/atrium/core/internal/access"
 )
 
 // AppToken is a single-use permission to enter one session's web app on
@@ -35,53 +36,64 @@ func (q *Queries) CreateAppToken(ctx context.Context, hash []byte, t AppToken) e
 
 // RedeemAppToken consumes the app token with tokenHash and, when it was
 // issued for sessionID and everything it is bound to still holds (the
-// session is running the same instance, is the user's, the login session
-// is live, the user is active), stores an app session under cookieHash
-// that lives ttl (capped at MaxAppSessionTTL and at the login session's
-// expiry). The token is spent even when the checks fail, so a token shown
-// on the wrong host is gone. Anything that does not hold is ErrNotFound.
-func (q *Queries) RedeemAppToken(ctx context.Context, tokenHash []byte, sessionID uuid.UUID, cookieHash []byte, ttl time.Duration) (Session, error) {
+// session is running the same instance and is the user's, the login
+// session is live, the user active and a member of the session's
+// organisation), stores an app session under cookieHash that lives ttl
+// (capped at MaxAppSessionTTL and at the login session's expiry). One
+// statement spends the token and checks it, so a token shown on the wrong
+// host, or after its login ended, is gone. Anything that does not hold is
+// ErrNotFound.
+func (q *Queries) RedeemAppToken(ctx context.Context, tokenHash []byte, sessionID uuid.UUID, cookieHash []byte, ttl time.Duration) (AppSession, error) {
 	if ttl <= 0 || ttl > MaxAppSessionTTL {
 		ttl = MaxAppSessionTTL
 	}
-	var t AppToken
-	err := q.db.QueryRow(ctx, `DELETE FROM app_tokens WHERE hash = $1 AND expires_at > now()
-		RETURNING user_id, session_id, instance_id, login_session_id, expires_at`, tokenHash).
-		Scan(&t.UserID, &t.SessionID, &t.InstanceID, &t.LoginSessionID, &t.ExpiresAt)
-	if err != nil {
-		return Session{}, classify(err, "redeem app token")
-	}
-	if t.SessionID != sessionID {
-		return Session{}, fmt.Errorf("redeem app token: it was issued for another session: %w", ErrNotFound)
-	}
-	rows, _ := q.db.Query(ctx, `INSERT INTO app_sessions (hash, user_id, session_id, instance_id, login_session_id, expires_at)
-		SELECT $1, s.user_id, s.id, s.instance_id, l.id, least(now() + make_interval(secs => $6), l.expires_at)
-		FROM sessions s, login_sessions l, users u
-		WHERE s.id = $2 AND s.user_id = $3 AND s.instance_id = $4 AND s.state = 'running'
-		  AND l.id = $5 AND l.user_id = $3 AND l.revoked_at IS NULL AND l.expires_at > now()
-		  AND u.id = $3 AND u.status = 'active'
+	rows, _ := q.db.Query(ctx, `WITH t AS (DELETE FROM app_tokens WHERE hash = $1 AND expires_at > now()
+			RETURNING user_id, session_id, instance_id, login_session_id)
+		INSERT INTO app_sessions (hash, user_id, session_id, instance_id, login_session_id, expires_at)
+		SELECT $2, s.user_id, s.id, s.instance_id, l.id, least(now() + make_interval(secs => $4), l.expires_at)
+		FROM t JOIN sessions s ON s.id = t.session_id AND s.user_id = t.user_id AND s.instance_id = t.instance_id AND s.state = 'running'
+		JOIN login_sessions l ON l.id = t.login_session_id AND l.user_id = t.user_id AND l.revoked_at IS NULL AND l.expires_at > now()
+		JOIN users u ON u.id = t.user_id AND u.status = 'active'
+		JOIN memberships m ON m.org_id = s.org_id AND m.user_id = t.user_id
+		WHERE t.session_id = $3
 		RETURNING session_id`,
-		cookieHash, t.SessionID, t.UserID, t.InstanceID, t.LoginSessionID, ttl.Seconds())
+		tokenHash, cookieHash, sessionID, ttl.Seconds())
 	if _, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[uuid.UUID]); err != nil {
-		return Session{}, classify(err, "redeem app token: the session, its instance or the login behind the token is gone")
+		return AppSession{}, classify(err, "redeem app token: unknown, used or expired, issued for another session, or the session, its instance or the login behind it is gone")
 	}
 	return q.AppSessionByHash(ctx, cookieHash, sessionID)
+}
+
+// AppSession is what an app cookie opens: the session, and the grant the
+// app's live streams rest on.
+type AppSession struct {
+	Session Session
+	Grant   access.Grant
 }
 
 // AppSessionByHash returns the session an app session with this cookie
 // hash opens, if it opens sessionID and still holds: not expired, the
 // session running the instance it was issued for and owned by its user,
-// the login session it came from live, the user active. Anything else is
-// ErrNotFound. This is why stopping a session or logging out ends every
-// app cookie at once, on every replica, with nothing to notify.
-func (q *Queries) AppSessionByHash(ctx context.Context, cookieHash []byte, sessionID uuid.UUID) (Session, error) {
-	rows, _ := q.db.Query(ctx, `SELECT `+sessionCols+` FROM app_sessions a
+// the login session it came from live, the user active and a member of
+// the session's organisation. Anything else is ErrNotFound. This is why
+// stopping a session or logging out ends every app cookie at once, on
+// every replica, with nothing to notify.
+func (q *Queries) AppSessionByHash(ctx context.Context, cookieHash []byte, sessionID uuid.UUID) (AppSession, error) {
+	rows, _ := q.db.Query(ctx, `SELECT `+sessionCols+`, a.login_session_id FROM app_sessions a
 		JOIN sessions s ON s.id = a.session_id AND s.instance_id = a.instance_id AND s.user_id = a.user_id AND s.state = 'running'
 		JOIN login_sessions l ON l.id = a.login_session_id AND l.revoked_at IS NULL AND l.expires_at > now()
 		JOIN users u ON u.id = a.user_id AND u.status = 'active'
+		JOIN memberships m ON m.org_id = s.org_id AND m.user_id = a.user_id
 		WHERE a.hash = $1 AND a.session_id = $2 AND a.expires_at > now()`, cookieHash, sessionID)
-	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session])
-	return s, classify(err, "find app session")
+	type row struct {
+		Session
+		LoginSessionID uuid.UUID `db:"login_session_id"`
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[row])
+	if err != nil {
+		return AppSession{}, classify(err, "find app session")
+	}
+	return AppSession{Session: r.Session, Grant: access.Grant{UserID: r.UserID, OrgID: r.OrgID, LoginSessionID: r.LoginSessionID}}, nil
 }
 
 // DeleteExpiredAppGrants removes app tokens and app sessions that expired

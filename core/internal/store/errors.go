@@ -31,6 +31,11 @@ var (
 	ErrInvalid = errors.New("invalid value")
 )
 
+// ErrOwnerNotMember means a session was to be owned by a user who is not a
+// member of the session's organisation. It is also ErrNotFound: to a
+// caller, a user outside the organisation is one it cannot see.
+var ErrOwnerNotMember = fmt.Errorf("the session's owner is not a member of its organisation: %w", ErrNotFound)
+
 // errNoRows lets queries that check existence themselves report
 // ErrNotFound through classify.
 var errNoRows = pgx.ErrNoRows

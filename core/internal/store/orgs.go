@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-hq/atrium/core/internal/names"
 )
 
 // Org is an organisation: the unit of tenancy every session and key
@@ -21,6 +25,9 @@ const orgCols = `id, slug, name, created_at`
 
 // CreateOrg adds an organisation. A taken slug is ErrConflict.
 func (q *Queries) CreateOrg(ctx context.Context, slug, name string) (Org, error) {
+	if err := errors.Join(names.OrgSlug(slug), names.OrgName(name)); err != nil {
+		return Org{}, fmt.Errorf("create organisation: %w", err)
+	}
 	rows, _ := q.db.Query(ctx, `INSERT INTO organisations (slug, name) VALUES ($1, $2) RETURNING `+orgCols, slug, name)
 	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Org])
 	return o, classify(err, "create organisation "+slug)
@@ -63,6 +70,9 @@ func (q *Queries) ListOrgs(ctx context.Context, sc Scope, p Page) ([]Org, string
 
 // RenameOrg changes an organisation's display name.
 func (q *Queries) RenameOrg(ctx context.Context, sc Scope, id uuid.UUID, name string) (Org, error) {
+	if err := names.OrgName(name); err != nil {
+		return Org{}, fmt.Errorf("rename organisation: %w", err)
+	}
 	rows, _ := q.db.Query(ctx, `UPDATE organisations SET name = $4
 		WHERE ($1::bool OR id = ANY($2::uuid[])) AND id = $3 RETURNING `+orgCols,
 		sc.PlatformAdmin, sc.orgIDs(), id, name)

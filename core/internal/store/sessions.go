@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -125,11 +126,19 @@ func (q *Queries) CreateSession(ctx context.Context, sc Scope, n NewSession) (Se
 	}
 	var s Session
 	err := q.InTx(ctx, func(q *Queries) error {
+		// The owner must be a member of the organisation, whoever asks:
+		// a session mounts its owner's home volume. The membership row is
+		// locked until the transaction ends, so a concurrent removal waits
+		// and then sees the session.
 		rows, _ := q.db.Query(ctx, `INSERT INTO sessions AS s (org_id, user_id, template, runtime, cpu_millis, memory_bytes, secrets_sealed)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+sessionCols,
+			SELECT m.org_id, m.user_id, $3, $4, $5, $6, $7 FROM memberships m
+			WHERE m.org_id = $1 AND m.user_id = $2 FOR SHARE
+			RETURNING `+sessionCols,
 			n.OrgID, n.UserID, n.Template, n.Runtime, n.CPUMillis, n.MemoryBytes, n.SecretsSealed)
 		var err error
-		if s, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session]); err != nil {
+		if s, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session]); errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("create session: %w", ErrOwnerNotMember)
+		} else if err != nil {
 			return classify(err, "create session")
 		}
 		_, err = q.db.Exec(ctx, `INSERT INTO session_events (session_id, from_state, to_state, message) VALUES ($1, NULL, $2, 'created')`,

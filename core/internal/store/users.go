@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-hq/atrium/core/internal/names"
 )
 
 // UserStatus is whether a user may log in.
@@ -61,6 +65,9 @@ func userArgs(sc Scope) []any { return []any{sc.PlatformAdmin, sc.orgIDs(), sc.U
 // CreateUser adds a user. A taken username (case-insensitive) is
 // ErrConflict.
 func (q *Queries) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	if err := errors.Join(names.Username(nu.Username), names.Email(nu.Email), names.DisplayName(nu.DisplayName)); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
 	rows, _ := q.db.Query(ctx, `INSERT INTO users AS u (username, email, display_name, password_hash, platform_admin)
 		VALUES ($1, $2, $3, $4, $5) RETURNING `+userCols,
 		nu.Username, nu.Email, nu.DisplayName, nu.PasswordHash, nu.PlatformAdmin)
@@ -131,6 +138,9 @@ func (q *Queries) SetPasswordHash(ctx context.Context, sc Scope, id uuid.UUID, h
 
 // UpdateProfile changes a user's e-mail and display name.
 func (q *Queries) UpdateProfile(ctx context.Context, sc Scope, id uuid.UUID, email, displayName string) (User, error) {
+	if err := errors.Join(names.Email(email), names.DisplayName(displayName)); err != nil {
+		return User{}, fmt.Errorf("update profile: %w", err)
+	}
 	return q.updateUser(ctx, sc, id, `email = $5, display_name = $6`, email, displayName)
 }
 

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -137,28 +138,36 @@ func parseConfig(raw json.RawMessage) (settings, error) {
 	}
 
 	s := settings{host: c.Host, network: c.Network, tunnel: c.Tunnel, volumePrefix: c.VolumePrefix}
+	// Every bad value is reported, each at its attribute, so that `atrium
+	// config validate` lists them all at their lines.
+	var errs []error
+	bad := func(attr, format string, args ...any) {
+		errs = append(errs, &plugin.ConfigError{Path: []string{attr}, Err: fmt.Errorf(format, args...)})
+	}
 	if !dockerName.MatchString(c.Network) {
-		return settings{}, fmt.Errorf("config network %q is not a valid Docker network name: use letters, digits, '_', '.' and '-'", c.Network)
+		bad("network", "%q is not a valid Docker network name: use letters, digits, '_', '.' and '-'", c.Network)
 	}
-	p, err := netip.ParsePrefix(c.Subnet)
-	if err != nil {
-		return settings{}, fmt.Errorf("config subnet %q is not a CIDR such as %q: %w", c.Subnet, defaultSubnet, err)
+	if p, err := netip.ParsePrefix(c.Subnet); err != nil {
+		bad("subnet", "%q is not a CIDR such as %q: %w", c.Subnet, defaultSubnet, err)
+	} else {
+		s.subnet = p.Masked()
 	}
-	s.subnet = p.Masked()
 	if c.Tunnel != TunnelModeEndpoint && c.Tunnel != TunnelModeSocket {
-		return settings{}, fmt.Errorf("config tunnel %q is unknown: set it to %q or %q", c.Tunnel, TunnelModeEndpoint, TunnelModeSocket)
+		bad("tunnel", "%q is unknown: set it to %q or %q", c.Tunnel, TunnelModeEndpoint, TunnelModeSocket)
 	}
-	d, err := time.ParseDuration(c.StopTimeout)
-	if err != nil {
-		return settings{}, fmt.Errorf("config stop_timeout %q is not a duration such as \"10s\": %w", c.StopTimeout, err)
+	if d, err := time.ParseDuration(c.StopTimeout); err != nil {
+		bad("stop_timeout", "%q is not a duration such as \"10s\": %w", c.StopTimeout, err)
+	} else if d < 0 {
+		bad("stop_timeout", "%q is negative: set a duration of zero or more", c.StopTimeout)
+	} else {
+		s.stopTimeout = d
 	}
-	if d < 0 {
-		return settings{}, fmt.Errorf("config stop_timeout %q is negative: set a duration of zero or more", c.StopTimeout)
-	}
-	s.stopTimeout = d
 	// A prefix may end in '-' or '_', but the volume name must start well.
 	if !dockerName.MatchString(c.VolumePrefix) {
-		return settings{}, fmt.Errorf("config volume_prefix %q cannot start a Docker volume name: use letters, digits, '_', '.' and '-', starting with a letter or digit", c.VolumePrefix)
+		bad("volume_prefix", "%q cannot start a Docker volume name: use letters, digits, '_', '.' and '-', starting with a letter or digit", c.VolumePrefix)
+	}
+	if len(errs) > 0 {
+		return settings{}, errors.Join(errs...)
 	}
 	return s, nil
 }

@@ -28,6 +28,9 @@ func TestConformance(t *testing.T) {
 				Port:    echoPort,
 				Probe:   probeEcho,
 				Timeout: time.Minute,
+				// Docker has one engine and nothing to schedule.
+				StartPhases:  []runtime.Phase{runtime.PhaseImageReady, runtime.PhaseContainerStarted},
+				ResumePhases: []runtime.Phase{runtime.PhaseContainerStarted},
 			})
 		})
 	}

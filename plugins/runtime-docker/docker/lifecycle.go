@@ -87,6 +87,7 @@ func (r *Runtime) ResumeSession(ctx context.Context, req runtime.ResumeRequest) 
 	if _, err := e.cli.ContainerStart(ctx, c.ID, client.ContainerStartOptions{}); err != nil && !isNotModified(err) {
 		return runtime.ResumeResponse{}, e.engineErr(fmt.Sprintf("resume session %s: start container %s", req.SessionID, c.ID), err)
 	}
+	report(req.Progress, runtime.PhaseContainerStarted, "container "+containerName(req.SessionID)+" started again")
 	res, err := e.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 	if err != nil {
 		return runtime.ResumeResponse{}, e.engineErr("inspect resumed container "+c.ID, err)

@@ -49,6 +49,7 @@ var (
 	_ runtime.EndpointTunneler = (*Runtime)(nil)
 	_ runtime.Dialer           = (*Runtime)(nil)
 	_ plugin.HealthChecker     = (*Runtime)(nil)
+	_ plugin.ConfigValidator   = (*Runtime)(nil)
 )
 
 // New returns an unconfigured runtime.
@@ -68,6 +69,14 @@ func (r *Runtime) PluginInfo() plugin.Info {
 // ConfigSchema describes the plugin's config block.
 func (r *Runtime) ConfigSchema() schema.Object {
 	return configSchema()
+}
+
+// ValidateConfig checks the decoded values without touching the engine, so
+// `atrium config validate` refuses what Configure would, at each value's
+// line.
+func (r *Runtime) ValidateConfig(_ context.Context, req plugin.ValidateConfigRequest) error {
+	_, err := parseConfig(req.Config)
+	return err
 }
 
 // Configure connects to the engine, negotiating the API version, and makes

@@ -56,12 +56,16 @@ func (r *Runtime) StartSession(ctx context.Context, req runtime.StartRequest) (r
 	for _, w := range created.Warnings {
 		log.Warn("docker warned when creating the container", "container", created.ID, "warning", w)
 	}
+	// Docker never pulls here: a created container means the image is
+	// present. There is no "scheduled": one engine, nothing to choose.
+	report(req.Progress, runtime.PhaseImageReady, "image "+req.Spec.Image+" is present")
 	if _, err := e.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		// A container that never started helps nobody; remove it so that a
 		// retry starts clean.
 		e.removeQuietly(created.ID)
 		return runtime.StartResponse{}, e.engineErr(fmt.Sprintf("start container %s of session %s (image %s)", opts.Name, id.ID, req.Spec.Image), err)
 	}
+	report(req.Progress, runtime.PhaseContainerStarted, "container "+opts.Name+" started")
 	res, err := e.cli.ContainerInspect(ctx, created.ID, client.ContainerInspectOptions{})
 	if err != nil {
 		return runtime.StartResponse{}, e.engineErr("inspect started container "+created.ID, err)

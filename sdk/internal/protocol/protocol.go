@@ -22,9 +22,13 @@ const (
 	CapTunnelEndpoint = "tunnel.endpoint"
 	CapTunnelSocket   = "tunnel.socket"
 	CapEvents         = "events"
+	CapProgress       = "progress"
 	CapHealth         = "health"
 	CapLogout         = "logout"
 	CapRefresh        = "refresh"
+	// CapConfigValidate: the plugin checks decoded config values in
+	// ValidateConfig, without being configured.
+	CapConfigValidate = "config.validate"
 )
 
 // The magic cookie keeps a plugin binary from serving when a person runs it

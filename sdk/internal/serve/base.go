@@ -28,6 +28,7 @@ func (b *baseServer) GetInfo(context.Context, *pluginv1.GetInfoRequest) (*plugin
 		ApiVersion:   uint32(b.p.APIVersion),
 		Capabilities: b.p.capabilities(),
 		SdkVersion:   plugin.SDKVersion,
+		ApiVersions:  []uint32{uint32(b.p.APIVersion)},
 	}, nil
 }
 
@@ -44,6 +45,10 @@ func (b *baseServer) Configure(ctx context.Context, req *pluginv1.ConfigureReque
 		Config:    req.GetConfigJson(),
 		Instance:  req.GetInstance(),
 		TunnelDir: req.GetTunnelDir(),
+		Host:      wire.HostFromProto(req.GetHost()),
+	}
+	if err := b.checkHost(r.Host); err != nil {
+		return nil, err
 	}
 	err := b.state.configure(r, func() error {
 		_, err := b.p.Impl.Configure(ctx, r)
@@ -53,6 +58,32 @@ func (b *baseServer) Configure(ctx context.Context, req *pluginv1.ConfigureReque
 		return nil, err
 	}
 	return &pluginv1.ConfigureResponse{}, nil
+}
+
+// checkHost refuses a host that chose an API version this plugin does not
+// speak. A host that names none predates negotiation and checked the
+// plugin's single version itself.
+func (b *baseServer) checkHost(h plugin.Host) error {
+	if h.APIVersion == 0 || h.APIVersion == b.p.APIVersion {
+		return nil
+	}
+	return status.Errorf(codes.FailedPrecondition,
+		"the core (Atrium %s) chose atrium.%s.v%d, but this plugin (SDK %s) speaks atrium.%s.v%d only; install a plugin release that speaks v%d, or an Atrium release that speaks v%d",
+		h.Version, b.p.Kind, h.APIVersion, plugin.SDKVersion, b.p.Kind, b.p.APIVersion, h.APIVersion, b.p.APIVersion)
+}
+
+// ValidateConfig runs the plugin's own checks of decoded values, if it has
+// any, without configuring it.
+func (b *baseServer) ValidateConfig(ctx context.Context, req *pluginv1.ValidateConfigRequest) (*pluginv1.ValidateConfigResponse, error) {
+	v, ok := b.p.Impl.(plugin.ConfigValidator)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "plugin does not validate its configuration beyond its schema")
+	}
+	err := v.ValidateConfig(ctx, plugin.ValidateConfigRequest{Config: req.GetConfigJson(), Instance: req.GetInstance()})
+	if ctx.Err() != nil {
+		return nil, wire.ToStatus(ctx.Err())
+	}
+	return &pluginv1.ValidateConfigResponse{Problems: wire.ProblemsToProto(plugin.ConfigProblems(err))}, nil
 }
 
 func (b *baseServer) Health(ctx context.Context, _ *pluginv1.HealthRequest) (*pluginv1.HealthResponse, error) {

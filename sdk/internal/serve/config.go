@@ -19,7 +19,8 @@ type Plugin struct {
 	Kind       plugin.Kind
 	APIVersion int
 	// Capabilities are the kind's capabilities the implementation has;
-	// "health" is added when it is a plugin.HealthChecker.
+	// "health" and "config.validate" are added when it is a
+	// plugin.HealthChecker or a plugin.ConfigValidator.
 	Capabilities []string
 	// Register registers the kind's gRPC service.
 	Register func(*grpc.Server, *State)
@@ -29,6 +30,9 @@ func (p Plugin) capabilities() []string {
 	caps := append([]string(nil), p.Capabilities...)
 	if _, ok := p.Impl.(plugin.HealthChecker); ok {
 		caps = append(caps, protocol.CapHealth)
+	}
+	if _, ok := p.Impl.(plugin.ConfigValidator); ok {
+		caps = append(caps, protocol.CapConfigValidate)
 	}
 	return caps
 }

@@ -1,11 +1,16 @@
 // Command testplugin is a test fixture for the plugin host: one binary that
 // behaves as a well-formed runtime, a workspace, a runtime that hangs in
-// Configure, or a plugin speaking an unknown protocol version, chosen by its
-// first argument. It is a fixture, not a runtime: it runs no sessions.
+// Configure, a runtime that offers no tunnel, a plugin speaking an unknown
+// protocol version, or one speaking other API versions, chosen by its first
+// argument. It is a fixture, not a runtime: it runs no sessions. With
+// ATRIUM_TESTPLUGIN_OUT set, it writes what Configure told it about the
+// host to that file as JSON.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -25,9 +30,15 @@ func main() {
 	}
 	switch mode {
 	case "runtime":
-		runtime.Serve(&fixtureRuntime{})
+		runtime.Serve(tunnelRuntime{&fixtureRuntime{}})
 	case "hang":
-		runtime.Serve(&fixtureRuntime{hang: true})
+		runtime.Serve(tunnelRuntime{&fixtureRuntime{hang: true}})
+	case "notunnel":
+		runtime.Serve(&fixtureRuntime{})
+	case "futureapi":
+		serveRaw([]uint32{2, 3})
+	case "multiapi":
+		serveRaw([]uint32{1, 2})
 	case "workspace":
 		workspace.Serve(&fixtureWorkspace{})
 	case "badproto":
@@ -69,7 +80,45 @@ func (r *fixtureRuntime) Configure(ctx context.Context, req plugin.ConfigureRequ
 	if r.hang {
 		select {} // never answer, even after the caller gives up
 	}
+	if err := recordHost(req.Host); err != nil {
+		return plugin.ConfigureResponse{}, err
+	}
 	return plugin.ConfigureResponse{}, plugin.DecodeConfig(req.Config, &r.cfg)
+}
+
+// ValidateConfig refuses a port no TCP port can have, at "port".
+func (r *fixtureRuntime) ValidateConfig(ctx context.Context, req plugin.ValidateConfigRequest) error {
+	var c config
+	if err := plugin.DecodeConfig(req.Config, &c); err != nil {
+		return err
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		return &plugin.ConfigError{Path: []string{"port"}, Err: fmt.Errorf("%v is not a TCP port; use 1 to 65535", c.Port)}
+	}
+	return nil
+}
+
+// tunnelRuntime is the fixture with endpoint tunnels; fixtureRuntime alone
+// implements neither tunnel mode, which the host must refuse.
+type tunnelRuntime struct{ *fixtureRuntime }
+
+// TunnelEndpoint gives an address in the documentation range; the host's
+// tests never dial it.
+func (tunnelRuntime) TunnelEndpoint(context.Context, runtime.TunnelRequest) (runtime.TunnelEndpointResponse, error) {
+	return runtime.TunnelEndpointResponse{Address: "192.0.2.1:5900"}, nil
+}
+
+// recordHost writes h to $ATRIUM_TESTPLUGIN_OUT, when set.
+func recordHost(h plugin.Host) error {
+	out := os.Getenv("ATRIUM_TESTPLUGIN_OUT")
+	if out == "" {
+		return nil
+	}
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, raw, 0o600)
 }
 
 func (r *fixtureRuntime) StartSession(context.Context, runtime.StartRequest) (runtime.StartResponse, error) {

@@ -37,9 +37,10 @@ type AuthServiceClient interface {
 	// Logout returns the provider's logout URL. Capability "logout".
 	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*LogoutResponse, error)
 	// Refresh asks the provider again who the session's person is, with what
-	// the plugin kept in session_data (a refresh token). An error means the
-	// provider refused: the core ends the login session. Capability
-	// "refresh".
+	// the plugin kept in session_data (a refresh token). PermissionDenied
+	// means the provider refused: the core ends the login session.
+	// Unimplemented stops refreshing it; any other error is retried later.
+	// Capability "refresh".
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error)
 }
 
@@ -100,9 +101,10 @@ type AuthServiceServer interface {
 	// Logout returns the provider's logout URL. Capability "logout".
 	Logout(context.Context, *LogoutRequest) (*LogoutResponse, error)
 	// Refresh asks the provider again who the session's person is, with what
-	// the plugin kept in session_data (a refresh token). An error means the
-	// provider refused: the core ends the login session. Capability
-	// "refresh".
+	// the plugin kept in session_data (a refresh token). PermissionDenied
+	// means the provider refused: the core ends the login session.
+	// Unimplemented stops refreshing it; any other error is retried later.
+	// Capability "refresh".
 	Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }

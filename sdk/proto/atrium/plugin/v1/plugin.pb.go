@@ -185,7 +185,11 @@ type GetInfoResponse struct {
 	// "tunnel.endpoint" or "events".
 	Capabilities []string `protobuf:"bytes,6,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// sdk_version is the version of the Atrium SDK the plugin was built with.
-	SdkVersion    string `protobuf:"bytes,7,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	SdkVersion string `protobuf:"bytes,7,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	// api_versions lists every major version of the kind's proto package the
+	// plugin speaks. The host picks one it speaks too and names it in
+	// ConfigureRequest.host. Empty: only api_version.
+	ApiVersions   []uint32 `protobuf:"varint,8,rep,packed,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -267,6 +271,13 @@ func (x *GetInfoResponse) GetSdkVersion() string {
 		return x.SdkVersion
 	}
 	return ""
+}
+
+func (x *GetInfoResponse) GetApiVersions() []uint32 {
+	if x != nil {
+		return x.ApiVersions
+	}
+	return nil
 }
 
 type GetConfigSchemaRequest struct {
@@ -579,7 +590,10 @@ type ConfigureRequest struct {
 	Instance string `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
 	// tunnel_dir is a directory owned by the core in which a runtime plugin
 	// may create unix sockets for socket-mode tunnels.
-	TunnelDir     string `protobuf:"bytes,3,opt,name=tunnel_dir,json=tunnelDir,proto3" json:"tunnel_dir,omitempty"`
+	TunnelDir string `protobuf:"bytes,3,opt,name=tunnel_dir,json=tunnelDir,proto3" json:"tunnel_dir,omitempty"`
+	// host says who is configuring the plugin, so the plugin can adapt to an
+	// older or newer core. Unset from hosts that predate it.
+	Host          *HostInfo `protobuf:"bytes,4,opt,name=host,proto3" json:"host,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -635,6 +649,98 @@ func (x *ConfigureRequest) GetTunnelDir() string {
 	return ""
 }
 
+func (x *ConfigureRequest) GetHost() *HostInfo {
+	if x != nil {
+		return x.Host
+	}
+	return nil
+}
+
+// HostInfo is what the host (the Atrium core) says about itself.
+type HostInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version is the core's release, e.g. "1.4.0" or "dev".
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// api_version is the major version of the kind's proto package the host
+	// chose among those the plugin reported; every later call speaks it.
+	ApiVersion uint32 `protobuf:"varint,2,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	// api_versions lists every major version of the kind's proto package the
+	// host speaks.
+	ApiVersions []uint32 `protobuf:"varint,3,rep,packed,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"`
+	// capabilities lists the additive features the host uses when a plugin
+	// offers them, in the same words as GetInfoResponse.capabilities.
+	Capabilities []string `protobuf:"bytes,4,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// sdk_version is the version of the Atrium SDK the host was built with.
+	SdkVersion    string `protobuf:"bytes,5,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostInfo) Reset() {
+	*x = HostInfo{}
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostInfo) ProtoMessage() {}
+
+func (x *HostInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostInfo.ProtoReflect.Descriptor instead.
+func (*HostInfo) Descriptor() ([]byte, []int) {
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *HostInfo) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *HostInfo) GetApiVersion() uint32 {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return 0
+}
+
+func (x *HostInfo) GetApiVersions() []uint32 {
+	if x != nil {
+		return x.ApiVersions
+	}
+	return nil
+}
+
+func (x *HostInfo) GetCapabilities() []string {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
+func (x *HostInfo) GetSdkVersion() string {
+	if x != nil {
+		return x.SdkVersion
+	}
+	return ""
+}
+
 type ConfigureResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -643,7 +749,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +761,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +774,165 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+type ValidateConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// config_json is the plugin's `config { }` block decoded against its
+	// schema, as in ConfigureRequest.
+	ConfigJson []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// instance is as in ConfigureRequest.
+	Instance      string `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfigRequest) Reset() {
+	*x = ValidateConfigRequest{}
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigRequest) ProtoMessage() {}
+
+func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
+func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ValidateConfigRequest) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+func (x *ValidateConfigRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+type ValidateConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// problems lists every value the plugin refuses; empty: the values are
+	// fine.
+	Problems      []*ConfigProblem `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfigResponse) Reset() {
+	*x = ValidateConfigResponse{}
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfigResponse) ProtoMessage() {}
+
+func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
+func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ValidateConfigResponse) GetProblems() []*ConfigProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+// ConfigProblem is one refused value.
+type ConfigProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// path leads from the `config { }` block to the value: an attribute name,
+	// then for nested blocks the block type, a label or list index, and so
+	// on. Empty: the block as a whole.
+	Path []string `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	// message says what is wrong and how to fix it.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfigProblem) Reset() {
+	*x = ConfigProblem{}
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigProblem) ProtoMessage() {}
+
+func (x *ConfigProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigProblem.ProtoReflect.Descriptor instead.
+func (*ConfigProblem) Descriptor() ([]byte, []int) {
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ConfigProblem) GetPath() []string {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *ConfigProblem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
 }
 
 type HealthRequest struct {
@@ -679,7 +943,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +955,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +968,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 type HealthResponse struct {
@@ -717,7 +981,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +993,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_atrium_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +1006,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_atrium_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *HealthResponse) GetHealthy() bool {
@@ -764,7 +1028,7 @@ var File_atrium_plugin_v1_plugin_proto protoreflect.FileDescriptor
 const file_atrium_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\x1datrium/plugin/v1/plugin.proto\x12\x10atrium.plugin.v1\"\x10\n" +
-	"\x0eGetInfoRequest\"\xf3\x01\n" +
+	"\x0eGetInfoRequest\"\x96\x02\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -774,7 +1038,8 @@ const file_atrium_plugin_v1_plugin_proto_rawDesc = "" +
 	"apiVersion\x12\"\n" +
 	"\fcapabilities\x18\x06 \x03(\tR\fcapabilities\x12\x1f\n" +
 	"\vsdk_version\x18\a \x01(\tR\n" +
-	"sdkVersion\"\x18\n" +
+	"sdkVersion\x12!\n" +
+	"\fapi_versions\x18\b \x03(\rR\vapiVersions\"\x18\n" +
 	"\x16GetConfigSchemaRequest\"K\n" +
 	"\x17GetConfigSchemaResponse\x120\n" +
 	"\x06schema\x18\x01 \x01(\v2\x18.atrium.plugin.v1.SchemaR\x06schema\"\xc0\x02\n" +
@@ -801,14 +1066,32 @@ const file_atrium_plugin_v1_plugin_proto_rawDesc = "" +
 	"\tmin_items\x18\x03 \x01(\rR\bminItems\x12\x1b\n" +
 	"\tmax_items\x18\x04 \x01(\rR\bmaxItems\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12\x1a\n" +
-	"\brequired\x18\x06 \x01(\bR\brequired\"n\n" +
+	"\brequired\x18\x06 \x01(\bR\brequired\"\x9e\x01\n" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\x12\x1a\n" +
 	"\binstance\x18\x02 \x01(\tR\binstance\x12\x1d\n" +
 	"\n" +
-	"tunnel_dir\x18\x03 \x01(\tR\ttunnelDir\"\x13\n" +
-	"\x11ConfigureResponse\"\x0f\n" +
+	"tunnel_dir\x18\x03 \x01(\tR\ttunnelDir\x12.\n" +
+	"\x04host\x18\x04 \x01(\v2\x1a.atrium.plugin.v1.HostInfoR\x04host\"\xad\x01\n" +
+	"\bHostInfo\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x1f\n" +
+	"\vapi_version\x18\x02 \x01(\rR\n" +
+	"apiVersion\x12!\n" +
+	"\fapi_versions\x18\x03 \x03(\rR\vapiVersions\x12\"\n" +
+	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\x12\x1f\n" +
+	"\vsdk_version\x18\x05 \x01(\tR\n" +
+	"sdkVersion\"\x13\n" +
+	"\x11ConfigureResponse\"T\n" +
+	"\x15ValidateConfigRequest\x12\x1f\n" +
+	"\vconfig_json\x18\x01 \x01(\fR\n" +
+	"configJson\x12\x1a\n" +
+	"\binstance\x18\x02 \x01(\tR\binstance\"U\n" +
+	"\x16ValidateConfigResponse\x12;\n" +
+	"\bproblems\x18\x01 \x03(\v2\x1f.atrium.plugin.v1.ConfigProblemR\bproblems\"=\n" +
+	"\rConfigProblem\x12\x12\n" +
+	"\x04path\x18\x01 \x03(\tR\x04path\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x0f\n" +
 	"\rHealthRequest\"D\n" +
 	"\x0eHealthResponse\x12\x18\n" +
 	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12\x18\n" +
@@ -822,12 +1105,13 @@ const file_atrium_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x13NESTING_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eNESTING_SINGLE\x10\x01\x12\x10\n" +
 	"\fNESTING_LIST\x10\x02\x12\x0f\n" +
-	"\vNESTING_MAP\x10\x032\xea\x02\n" +
+	"\vNESTING_MAP\x10\x032\xcf\x03\n" +
 	"\rPluginService\x12N\n" +
 	"\aGetInfo\x12 .atrium.plugin.v1.GetInfoRequest\x1a!.atrium.plugin.v1.GetInfoResponse\x12f\n" +
 	"\x0fGetConfigSchema\x12(.atrium.plugin.v1.GetConfigSchemaRequest\x1a).atrium.plugin.v1.GetConfigSchemaResponse\x12T\n" +
 	"\tConfigure\x12\".atrium.plugin.v1.ConfigureRequest\x1a#.atrium.plugin.v1.ConfigureResponse\x12K\n" +
-	"\x06Health\x12\x1f.atrium.plugin.v1.HealthRequest\x1a .atrium.plugin.v1.HealthResponseBAZ?github.com/atrium-hq/atrium/sdk/proto/atrium/plugin/v1;pluginv1b\x06proto3"
+	"\x06Health\x12\x1f.atrium.plugin.v1.HealthRequest\x1a .atrium.plugin.v1.HealthResponse\x12c\n" +
+	"\x0eValidateConfig\x12'.atrium.plugin.v1.ValidateConfigRequest\x1a(.atrium.plugin.v1.ValidateConfigResponseBAZ?github.com/atrium-hq/atrium/sdk/proto/atrium/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_atrium_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -842,7 +1126,7 @@ func file_atrium_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_atrium_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_atrium_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_atrium_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_atrium_plugin_v1_plugin_proto_goTypes = []any{
 	(Kind)(0),                       // 0: atrium.plugin.v1.Kind
 	(Nesting)(0),                    // 1: atrium.plugin.v1.Nesting
@@ -854,34 +1138,42 @@ var file_atrium_plugin_v1_plugin_proto_goTypes = []any{
 	(*Attribute)(nil),               // 7: atrium.plugin.v1.Attribute
 	(*Block)(nil),                   // 8: atrium.plugin.v1.Block
 	(*ConfigureRequest)(nil),        // 9: atrium.plugin.v1.ConfigureRequest
-	(*ConfigureResponse)(nil),       // 10: atrium.plugin.v1.ConfigureResponse
-	(*HealthRequest)(nil),           // 11: atrium.plugin.v1.HealthRequest
-	(*HealthResponse)(nil),          // 12: atrium.plugin.v1.HealthResponse
-	nil,                             // 13: atrium.plugin.v1.Schema.AttributesEntry
-	nil,                             // 14: atrium.plugin.v1.Schema.BlocksEntry
+	(*HostInfo)(nil),                // 10: atrium.plugin.v1.HostInfo
+	(*ConfigureResponse)(nil),       // 11: atrium.plugin.v1.ConfigureResponse
+	(*ValidateConfigRequest)(nil),   // 12: atrium.plugin.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil),  // 13: atrium.plugin.v1.ValidateConfigResponse
+	(*ConfigProblem)(nil),           // 14: atrium.plugin.v1.ConfigProblem
+	(*HealthRequest)(nil),           // 15: atrium.plugin.v1.HealthRequest
+	(*HealthResponse)(nil),          // 16: atrium.plugin.v1.HealthResponse
+	nil,                             // 17: atrium.plugin.v1.Schema.AttributesEntry
+	nil,                             // 18: atrium.plugin.v1.Schema.BlocksEntry
 }
 var file_atrium_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: atrium.plugin.v1.GetInfoResponse.kind:type_name -> atrium.plugin.v1.Kind
 	6,  // 1: atrium.plugin.v1.GetConfigSchemaResponse.schema:type_name -> atrium.plugin.v1.Schema
-	13, // 2: atrium.plugin.v1.Schema.attributes:type_name -> atrium.plugin.v1.Schema.AttributesEntry
-	14, // 3: atrium.plugin.v1.Schema.blocks:type_name -> atrium.plugin.v1.Schema.BlocksEntry
+	17, // 2: atrium.plugin.v1.Schema.attributes:type_name -> atrium.plugin.v1.Schema.AttributesEntry
+	18, // 3: atrium.plugin.v1.Schema.blocks:type_name -> atrium.plugin.v1.Schema.BlocksEntry
 	1,  // 4: atrium.plugin.v1.Block.nesting:type_name -> atrium.plugin.v1.Nesting
 	6,  // 5: atrium.plugin.v1.Block.body:type_name -> atrium.plugin.v1.Schema
-	7,  // 6: atrium.plugin.v1.Schema.AttributesEntry.value:type_name -> atrium.plugin.v1.Attribute
-	8,  // 7: atrium.plugin.v1.Schema.BlocksEntry.value:type_name -> atrium.plugin.v1.Block
-	2,  // 8: atrium.plugin.v1.PluginService.GetInfo:input_type -> atrium.plugin.v1.GetInfoRequest
-	4,  // 9: atrium.plugin.v1.PluginService.GetConfigSchema:input_type -> atrium.plugin.v1.GetConfigSchemaRequest
-	9,  // 10: atrium.plugin.v1.PluginService.Configure:input_type -> atrium.plugin.v1.ConfigureRequest
-	11, // 11: atrium.plugin.v1.PluginService.Health:input_type -> atrium.plugin.v1.HealthRequest
-	3,  // 12: atrium.plugin.v1.PluginService.GetInfo:output_type -> atrium.plugin.v1.GetInfoResponse
-	5,  // 13: atrium.plugin.v1.PluginService.GetConfigSchema:output_type -> atrium.plugin.v1.GetConfigSchemaResponse
-	10, // 14: atrium.plugin.v1.PluginService.Configure:output_type -> atrium.plugin.v1.ConfigureResponse
-	12, // 15: atrium.plugin.v1.PluginService.Health:output_type -> atrium.plugin.v1.HealthResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	10, // 6: atrium.plugin.v1.ConfigureRequest.host:type_name -> atrium.plugin.v1.HostInfo
+	14, // 7: atrium.plugin.v1.ValidateConfigResponse.problems:type_name -> atrium.plugin.v1.ConfigProblem
+	7,  // 8: atrium.plugin.v1.Schema.AttributesEntry.value:type_name -> atrium.plugin.v1.Attribute
+	8,  // 9: atrium.plugin.v1.Schema.BlocksEntry.value:type_name -> atrium.plugin.v1.Block
+	2,  // 10: atrium.plugin.v1.PluginService.GetInfo:input_type -> atrium.plugin.v1.GetInfoRequest
+	4,  // 11: atrium.plugin.v1.PluginService.GetConfigSchema:input_type -> atrium.plugin.v1.GetConfigSchemaRequest
+	9,  // 12: atrium.plugin.v1.PluginService.Configure:input_type -> atrium.plugin.v1.ConfigureRequest
+	15, // 13: atrium.plugin.v1.PluginService.Health:input_type -> atrium.plugin.v1.HealthRequest
+	12, // 14: atrium.plugin.v1.PluginService.ValidateConfig:input_type -> atrium.plugin.v1.ValidateConfigRequest
+	3,  // 15: atrium.plugin.v1.PluginService.GetInfo:output_type -> atrium.plugin.v1.GetInfoResponse
+	5,  // 16: atrium.plugin.v1.PluginService.GetConfigSchema:output_type -> atrium.plugin.v1.GetConfigSchemaResponse
+	11, // 17: atrium.plugin.v1.PluginService.Configure:output_type -> atrium.plugin.v1.ConfigureResponse
+	16, // 18: atrium.plugin.v1.PluginService.Health:output_type -> atrium.plugin.v1.HealthResponse
+	13, // 19: atrium.plugin.v1.PluginService.ValidateConfig:output_type -> atrium.plugin.v1.ValidateConfigResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_atrium_plugin_v1_plugin_proto_init() }
@@ -895,7 +1187,7 @@ func file_atrium_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_plugin_v1_plugin_proto_rawDesc), len(file_atrium_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	PluginService_GetConfigSchema_FullMethodName = "/atrium.plugin.v1.PluginService/GetConfigSchema"
 	PluginService_Configure_FullMethodName       = "/atrium.plugin.v1.PluginService/Configure"
 	PluginService_Health_FullMethodName          = "/atrium.plugin.v1.PluginService/Health"
+	PluginService_ValidateConfig_FullMethodName  = "/atrium.plugin.v1.PluginService/ValidateConfig"
 )
 
 // PluginServiceClient is the client API for PluginService service.
@@ -44,6 +45,12 @@ type PluginServiceClient interface {
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// Health reports whether the plugin can serve calls.
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
+	// ValidateConfig checks decoded configuration values the schema cannot
+	// express (one of several words, a URL, a CIDR) without configuring the
+	// plugin, so `atrium config validate` refuses what Configure would.
+	// Capability "config.validate"; a plugin without it answers
+	// Unimplemented. The host may call it before or instead of Configure.
+	ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error)
 }
 
 type pluginServiceClient struct {
@@ -94,6 +101,16 @@ func (c *pluginServiceClient) Health(ctx context.Context, in *HealthRequest, opt
 	return out, nil
 }
 
+func (c *pluginServiceClient) ValidateConfig(ctx context.Context, in *ValidateConfigRequest, opts ...grpc.CallOption) (*ValidateConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateConfigResponse)
+	err := c.cc.Invoke(ctx, PluginService_ValidateConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServiceServer is the server API for PluginService service.
 // All implementations must embed UnimplementedPluginServiceServer
 // for forward compatibility.
@@ -109,6 +126,12 @@ type PluginServiceServer interface {
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// Health reports whether the plugin can serve calls.
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
+	// ValidateConfig checks decoded configuration values the schema cannot
+	// express (one of several words, a URL, a CIDR) without configuring the
+	// plugin, so `atrium config validate` refuses what Configure would.
+	// Capability "config.validate"; a plugin without it answers
+	// Unimplemented. The host may call it before or instead of Configure.
+	ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error)
 	mustEmbedUnimplementedPluginServiceServer()
 }
 
@@ -130,6 +153,9 @@ func (UnimplementedPluginServiceServer) Configure(context.Context, *ConfigureReq
 }
 func (UnimplementedPluginServiceServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedPluginServiceServer) ValidateConfig(context.Context, *ValidateConfigRequest) (*ValidateConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateConfig not implemented")
 }
 func (UnimplementedPluginServiceServer) mustEmbedUnimplementedPluginServiceServer() {}
 func (UnimplementedPluginServiceServer) testEmbeddedByValue()                       {}
@@ -224,6 +250,24 @@ func _PluginService_Health_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PluginService_ValidateConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServiceServer).ValidateConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PluginService_ValidateConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServiceServer).ValidateConfig(ctx, req.(*ValidateConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PluginService_ServiceDesc is the grpc.ServiceDesc for PluginService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -246,6 +290,10 @@ var PluginService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _PluginService_Health_Handler,
+		},
+		{
+			MethodName: "ValidateConfig",
+			Handler:    _PluginService_ValidateConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1586,8 +1586,12 @@ func (x *OpenTunnelRequest) GetPort() uint32 {
 
 // Endpoint is an address the core dials itself.
 type Endpoint struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is a literal IP and port, "172.30.0.5:5900" or
+	// "[fd00::5]:5900", never a host name: the core resolves nothing. The
+	// core dials it only when the IP lies inside the networks configured for
+	// the runtime (`runtime { networks }`) and refuses it otherwise.
+	Address       string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1766,6 +1770,334 @@ func (*OpenTunnelResponse_Endpoint) isOpenTunnelResponse_Target() {}
 
 func (*OpenTunnelResponse_Socket) isOpenTunnelResponse_Target() {}
 
+// Progress is one step of a session's start. Phases come in this order, each
+// at most once, and a runtime skips those that do not apply: "scheduled",
+// "image_ready", "container_started", "waiting_for_app". A phase may repeat
+// only to update its message.
+type Progress struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Phase string                 `protobuf:"bytes,1,opt,name=phase,proto3" json:"phase,omitempty"`
+	// message says what happens in the runtime's words, e.g. the node a pod
+	// was scheduled to.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Progress) Reset() {
+	*x = Progress{}
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Progress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Progress) ProtoMessage() {}
+
+func (x *Progress) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Progress.ProtoReflect.Descriptor instead.
+func (*Progress) Descriptor() ([]byte, []int) {
+	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Progress) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *Progress) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type StartSessionStreamRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	Spec          *LaunchSpec            `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartSessionStreamRequest) Reset() {
+	*x = StartSessionStreamRequest{}
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartSessionStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartSessionStreamRequest) ProtoMessage() {}
+
+func (x *StartSessionStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartSessionStreamRequest.ProtoReflect.Descriptor instead.
+func (*StartSessionStreamRequest) Descriptor() ([]byte, []int) {
+	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *StartSessionStreamRequest) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *StartSessionStreamRequest) GetSpec() *LaunchSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+type StartSessionStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*StartSessionStreamResponse_Progress
+	//	*StartSessionStreamResponse_Result
+	Kind          isStartSessionStreamResponse_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartSessionStreamResponse) Reset() {
+	*x = StartSessionStreamResponse{}
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartSessionStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartSessionStreamResponse) ProtoMessage() {}
+
+func (x *StartSessionStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartSessionStreamResponse.ProtoReflect.Descriptor instead.
+func (*StartSessionStreamResponse) Descriptor() ([]byte, []int) {
+	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *StartSessionStreamResponse) GetKind() isStartSessionStreamResponse_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *StartSessionStreamResponse) GetProgress() *Progress {
+	if x != nil {
+		if x, ok := x.Kind.(*StartSessionStreamResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *StartSessionStreamResponse) GetResult() *StartSessionResponse {
+	if x != nil {
+		if x, ok := x.Kind.(*StartSessionStreamResponse_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isStartSessionStreamResponse_Kind interface {
+	isStartSessionStreamResponse_Kind()
+}
+
+type StartSessionStreamResponse_Progress struct {
+	Progress *Progress `protobuf:"bytes,1,opt,name=progress,proto3,oneof"`
+}
+
+type StartSessionStreamResponse_Result struct {
+	// result ends the stream, as StartSession's response would.
+	Result *StartSessionResponse `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*StartSessionStreamResponse_Progress) isStartSessionStreamResponse_Kind() {}
+
+func (*StartSessionStreamResponse_Result) isStartSessionStreamResponse_Kind() {}
+
+type ResumeSessionStreamRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	Handle        *Handle                `protobuf:"bytes,2,opt,name=handle,proto3" json:"handle,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeSessionStreamRequest) Reset() {
+	*x = ResumeSessionStreamRequest{}
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeSessionStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeSessionStreamRequest) ProtoMessage() {}
+
+func (x *ResumeSessionStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeSessionStreamRequest.ProtoReflect.Descriptor instead.
+func (*ResumeSessionStreamRequest) Descriptor() ([]byte, []int) {
+	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ResumeSessionStreamRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *ResumeSessionStreamRequest) GetHandle() *Handle {
+	if x != nil {
+		return x.Handle
+	}
+	return nil
+}
+
+type ResumeSessionStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*ResumeSessionStreamResponse_Progress
+	//	*ResumeSessionStreamResponse_Result
+	Kind          isResumeSessionStreamResponse_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeSessionStreamResponse) Reset() {
+	*x = ResumeSessionStreamResponse{}
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeSessionStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeSessionStreamResponse) ProtoMessage() {}
+
+func (x *ResumeSessionStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_runtime_v1_runtime_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeSessionStreamResponse.ProtoReflect.Descriptor instead.
+func (*ResumeSessionStreamResponse) Descriptor() ([]byte, []int) {
+	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ResumeSessionStreamResponse) GetKind() isResumeSessionStreamResponse_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *ResumeSessionStreamResponse) GetProgress() *Progress {
+	if x != nil {
+		if x, ok := x.Kind.(*ResumeSessionStreamResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *ResumeSessionStreamResponse) GetResult() *ResumeSessionResponse {
+	if x != nil {
+		if x, ok := x.Kind.(*ResumeSessionStreamResponse_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isResumeSessionStreamResponse_Kind interface {
+	isResumeSessionStreamResponse_Kind()
+}
+
+type ResumeSessionStreamResponse_Progress struct {
+	Progress *Progress `protobuf:"bytes,1,opt,name=progress,proto3,oneof"`
+}
+
+type ResumeSessionStreamResponse_Result struct {
+	// result ends the stream, as ResumeSession's response would.
+	Result *ResumeSessionResponse `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*ResumeSessionStreamResponse_Progress) isResumeSessionStreamResponse_Kind() {}
+
+func (*ResumeSessionStreamResponse_Result) isResumeSessionStreamResponse_Kind() {}
+
 var File_atrium_runtime_v1_runtime_proto protoreflect.FileDescriptor
 
 const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
@@ -1902,14 +2234,32 @@ const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
 	"\x12OpenTunnelResponse\x129\n" +
 	"\bendpoint\x18\x01 \x01(\v2\x1b.atrium.runtime.v1.EndpointH\x00R\bendpoint\x123\n" +
 	"\x06socket\x18\x02 \x01(\v2\x19.atrium.runtime.v1.SocketH\x00R\x06socketB\b\n" +
-	"\x06target*}\n" +
+	"\x06target\":\n" +
+	"\bProgress\x12\x14\n" +
+	"\x05phase\x18\x01 \x01(\tR\x05phase\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x84\x01\n" +
+	"\x19StartSessionStreamRequest\x124\n" +
+	"\asession\x18\x01 \x01(\v2\x1a.atrium.runtime.v1.SessionR\asession\x121\n" +
+	"\x04spec\x18\x02 \x01(\v2\x1d.atrium.runtime.v1.LaunchSpecR\x04spec\"\xa2\x01\n" +
+	"\x1aStartSessionStreamResponse\x129\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1b.atrium.runtime.v1.ProgressH\x00R\bprogress\x12A\n" +
+	"\x06result\x18\x02 \x01(\v2'.atrium.runtime.v1.StartSessionResponseH\x00R\x06resultB\x06\n" +
+	"\x04kind\"n\n" +
+	"\x1aResumeSessionStreamRequest\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tR\tsessionId\x121\n" +
+	"\x06handle\x18\x02 \x01(\v2\x19.atrium.runtime.v1.HandleR\x06handle\"\xa4\x01\n" +
+	"\x1bResumeSessionStreamResponse\x129\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1b.atrium.runtime.v1.ProgressH\x00R\bprogress\x12B\n" +
+	"\x06result\x18\x02 \x01(\v2(.atrium.runtime.v1.ResumeSessionResponseH\x00R\x06resultB\x06\n" +
+	"\x04kind*}\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTATE_STARTING\x10\x01\x12\x11\n" +
 	"\rSTATE_RUNNING\x10\x02\x12\x11\n" +
 	"\rSTATE_STOPPED\x10\x03\x12\x10\n" +
 	"\fSTATE_EXITED\x10\x04\x12\x11\n" +
-	"\rSTATE_MISSING\x10\x052\xf1\a\n" +
+	"\rSTATE_MISSING\x10\x052\xde\t\n" +
 	"\x0eRuntimeService\x12_\n" +
 	"\fStartSession\x12&.atrium.runtime.v1.StartSessionRequest\x1a'.atrium.runtime.v1.StartSessionResponse\x12e\n" +
 	"\x0eRecoverSession\x12(.atrium.runtime.v1.RecoverSessionRequest\x1a).atrium.runtime.v1.RecoverSessionResponse\x12\\\n" +
@@ -1921,7 +2271,9 @@ const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
 	"\fListSessions\x12&.atrium.runtime.v1.ListSessionsRequest\x1a'.atrium.runtime.v1.ListSessionsResponse\x12^\n" +
 	"\vWatchEvents\x12%.atrium.runtime.v1.WatchEventsRequest\x1a&.atrium.runtime.v1.WatchEventsResponse0\x01\x12Y\n" +
 	"\n" +
-	"OpenTunnel\x12$.atrium.runtime.v1.OpenTunnelRequest\x1a%.atrium.runtime.v1.OpenTunnelResponseBCZAgithub.com/atrium-hq/atrium/sdk/proto/atrium/runtime/v1;runtimev1b\x06proto3"
+	"OpenTunnel\x12$.atrium.runtime.v1.OpenTunnelRequest\x1a%.atrium.runtime.v1.OpenTunnelResponse\x12s\n" +
+	"\x12StartSessionStream\x12,.atrium.runtime.v1.StartSessionStreamRequest\x1a-.atrium.runtime.v1.StartSessionStreamResponse0\x01\x12v\n" +
+	"\x13ResumeSessionStream\x12-.atrium.runtime.v1.ResumeSessionStreamRequest\x1a..atrium.runtime.v1.ResumeSessionStreamResponse0\x01BCZAgithub.com/atrium-hq/atrium/sdk/proto/atrium/runtime/v1;runtimev1b\x06proto3"
 
 var (
 	file_atrium_runtime_v1_runtime_proto_rawDescOnce sync.Once
@@ -1936,49 +2288,54 @@ func file_atrium_runtime_v1_runtime_proto_rawDescGZIP() []byte {
 }
 
 var file_atrium_runtime_v1_runtime_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_atrium_runtime_v1_runtime_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_atrium_runtime_v1_runtime_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_atrium_runtime_v1_runtime_proto_goTypes = []any{
-	(State)(0),                       // 0: atrium.runtime.v1.State
-	(*Session)(nil),                  // 1: atrium.runtime.v1.Session
-	(*Handle)(nil),                   // 2: atrium.runtime.v1.Handle
-	(*Resources)(nil),                // 3: atrium.runtime.v1.Resources
-	(*Port)(nil),                     // 4: atrium.runtime.v1.Port
-	(*LaunchSpec)(nil),               // 5: atrium.runtime.v1.LaunchSpec
-	(*Status)(nil),                   // 6: atrium.runtime.v1.Status
-	(*StartSessionRequest)(nil),      // 7: atrium.runtime.v1.StartSessionRequest
-	(*StartSessionResponse)(nil),     // 8: atrium.runtime.v1.StartSessionResponse
-	(*RecoverSessionRequest)(nil),    // 9: atrium.runtime.v1.RecoverSessionRequest
-	(*RecoverSessionResponse)(nil),   // 10: atrium.runtime.v1.RecoverSessionResponse
-	(*StopSessionRequest)(nil),       // 11: atrium.runtime.v1.StopSessionRequest
-	(*StopSessionResponse)(nil),      // 12: atrium.runtime.v1.StopSessionResponse
-	(*HibernateSessionRequest)(nil),  // 13: atrium.runtime.v1.HibernateSessionRequest
-	(*HibernateSessionResponse)(nil), // 14: atrium.runtime.v1.HibernateSessionResponse
-	(*ResumeSessionRequest)(nil),     // 15: atrium.runtime.v1.ResumeSessionRequest
-	(*ResumeSessionResponse)(nil),    // 16: atrium.runtime.v1.ResumeSessionResponse
-	(*DestroySessionRequest)(nil),    // 17: atrium.runtime.v1.DestroySessionRequest
-	(*DestroySessionResponse)(nil),   // 18: atrium.runtime.v1.DestroySessionResponse
-	(*InspectSessionRequest)(nil),    // 19: atrium.runtime.v1.InspectSessionRequest
-	(*InspectSessionResponse)(nil),   // 20: atrium.runtime.v1.InspectSessionResponse
-	(*ListSessionsRequest)(nil),      // 21: atrium.runtime.v1.ListSessionsRequest
-	(*ListedSession)(nil),            // 22: atrium.runtime.v1.ListedSession
-	(*ListSessionsResponse)(nil),     // 23: atrium.runtime.v1.ListSessionsResponse
-	(*WatchEventsRequest)(nil),       // 24: atrium.runtime.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),      // 25: atrium.runtime.v1.WatchEventsResponse
-	(*Event)(nil),                    // 26: atrium.runtime.v1.Event
-	(*OpenTunnelRequest)(nil),        // 27: atrium.runtime.v1.OpenTunnelRequest
-	(*Endpoint)(nil),                 // 28: atrium.runtime.v1.Endpoint
-	(*Socket)(nil),                   // 29: atrium.runtime.v1.Socket
-	(*OpenTunnelResponse)(nil),       // 30: atrium.runtime.v1.OpenTunnelResponse
-	nil,                              // 31: atrium.runtime.v1.Session.LabelsEntry
-	nil,                              // 32: atrium.runtime.v1.LaunchSpec.EnvEntry
-	nil,                              // 33: atrium.runtime.v1.LaunchSpec.SecretsEntry
-	nil,                              // 34: atrium.runtime.v1.ListSessionsRequest.LabelsEntry
-	nil,                              // 35: atrium.runtime.v1.ListedSession.LabelsEntry
+	(State)(0),                          // 0: atrium.runtime.v1.State
+	(*Session)(nil),                     // 1: atrium.runtime.v1.Session
+	(*Handle)(nil),                      // 2: atrium.runtime.v1.Handle
+	(*Resources)(nil),                   // 3: atrium.runtime.v1.Resources
+	(*Port)(nil),                        // 4: atrium.runtime.v1.Port
+	(*LaunchSpec)(nil),                  // 5: atrium.runtime.v1.LaunchSpec
+	(*Status)(nil),                      // 6: atrium.runtime.v1.Status
+	(*StartSessionRequest)(nil),         // 7: atrium.runtime.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),        // 8: atrium.runtime.v1.StartSessionResponse
+	(*RecoverSessionRequest)(nil),       // 9: atrium.runtime.v1.RecoverSessionRequest
+	(*RecoverSessionResponse)(nil),      // 10: atrium.runtime.v1.RecoverSessionResponse
+	(*StopSessionRequest)(nil),          // 11: atrium.runtime.v1.StopSessionRequest
+	(*StopSessionResponse)(nil),         // 12: atrium.runtime.v1.StopSessionResponse
+	(*HibernateSessionRequest)(nil),     // 13: atrium.runtime.v1.HibernateSessionRequest
+	(*HibernateSessionResponse)(nil),    // 14: atrium.runtime.v1.HibernateSessionResponse
+	(*ResumeSessionRequest)(nil),        // 15: atrium.runtime.v1.ResumeSessionRequest
+	(*ResumeSessionResponse)(nil),       // 16: atrium.runtime.v1.ResumeSessionResponse
+	(*DestroySessionRequest)(nil),       // 17: atrium.runtime.v1.DestroySessionRequest
+	(*DestroySessionResponse)(nil),      // 18: atrium.runtime.v1.DestroySessionResponse
+	(*InspectSessionRequest)(nil),       // 19: atrium.runtime.v1.InspectSessionRequest
+	(*InspectSessionResponse)(nil),      // 20: atrium.runtime.v1.InspectSessionResponse
+	(*ListSessionsRequest)(nil),         // 21: atrium.runtime.v1.ListSessionsRequest
+	(*ListedSession)(nil),               // 22: atrium.runtime.v1.ListedSession
+	(*ListSessionsResponse)(nil),        // 23: atrium.runtime.v1.ListSessionsResponse
+	(*WatchEventsRequest)(nil),          // 24: atrium.runtime.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),         // 25: atrium.runtime.v1.WatchEventsResponse
+	(*Event)(nil),                       // 26: atrium.runtime.v1.Event
+	(*OpenTunnelRequest)(nil),           // 27: atrium.runtime.v1.OpenTunnelRequest
+	(*Endpoint)(nil),                    // 28: atrium.runtime.v1.Endpoint
+	(*Socket)(nil),                      // 29: atrium.runtime.v1.Socket
+	(*OpenTunnelResponse)(nil),          // 30: atrium.runtime.v1.OpenTunnelResponse
+	(*Progress)(nil),                    // 31: atrium.runtime.v1.Progress
+	(*StartSessionStreamRequest)(nil),   // 32: atrium.runtime.v1.StartSessionStreamRequest
+	(*StartSessionStreamResponse)(nil),  // 33: atrium.runtime.v1.StartSessionStreamResponse
+	(*ResumeSessionStreamRequest)(nil),  // 34: atrium.runtime.v1.ResumeSessionStreamRequest
+	(*ResumeSessionStreamResponse)(nil), // 35: atrium.runtime.v1.ResumeSessionStreamResponse
+	nil,                                 // 36: atrium.runtime.v1.Session.LabelsEntry
+	nil,                                 // 37: atrium.runtime.v1.LaunchSpec.EnvEntry
+	nil,                                 // 38: atrium.runtime.v1.LaunchSpec.SecretsEntry
+	nil,                                 // 39: atrium.runtime.v1.ListSessionsRequest.LabelsEntry
+	nil,                                 // 40: atrium.runtime.v1.ListedSession.LabelsEntry
 }
 var file_atrium_runtime_v1_runtime_proto_depIdxs = []int32{
-	31, // 0: atrium.runtime.v1.Session.labels:type_name -> atrium.runtime.v1.Session.LabelsEntry
-	32, // 1: atrium.runtime.v1.LaunchSpec.env:type_name -> atrium.runtime.v1.LaunchSpec.EnvEntry
-	33, // 2: atrium.runtime.v1.LaunchSpec.secrets:type_name -> atrium.runtime.v1.LaunchSpec.SecretsEntry
+	36, // 0: atrium.runtime.v1.Session.labels:type_name -> atrium.runtime.v1.Session.LabelsEntry
+	37, // 1: atrium.runtime.v1.LaunchSpec.env:type_name -> atrium.runtime.v1.LaunchSpec.EnvEntry
+	38, // 2: atrium.runtime.v1.LaunchSpec.secrets:type_name -> atrium.runtime.v1.LaunchSpec.SecretsEntry
 	3,  // 3: atrium.runtime.v1.LaunchSpec.resources:type_name -> atrium.runtime.v1.Resources
 	4,  // 4: atrium.runtime.v1.LaunchSpec.ports:type_name -> atrium.runtime.v1.Port
 	0,  // 5: atrium.runtime.v1.Status.state:type_name -> atrium.runtime.v1.State
@@ -1997,41 +2354,52 @@ var file_atrium_runtime_v1_runtime_proto_depIdxs = []int32{
 	2,  // 18: atrium.runtime.v1.DestroySessionRequest.handle:type_name -> atrium.runtime.v1.Handle
 	2,  // 19: atrium.runtime.v1.InspectSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
 	6,  // 20: atrium.runtime.v1.InspectSessionResponse.status:type_name -> atrium.runtime.v1.Status
-	34, // 21: atrium.runtime.v1.ListSessionsRequest.labels:type_name -> atrium.runtime.v1.ListSessionsRequest.LabelsEntry
+	39, // 21: atrium.runtime.v1.ListSessionsRequest.labels:type_name -> atrium.runtime.v1.ListSessionsRequest.LabelsEntry
 	2,  // 22: atrium.runtime.v1.ListedSession.handle:type_name -> atrium.runtime.v1.Handle
 	6,  // 23: atrium.runtime.v1.ListedSession.status:type_name -> atrium.runtime.v1.Status
-	35, // 24: atrium.runtime.v1.ListedSession.labels:type_name -> atrium.runtime.v1.ListedSession.LabelsEntry
+	40, // 24: atrium.runtime.v1.ListedSession.labels:type_name -> atrium.runtime.v1.ListedSession.LabelsEntry
 	22, // 25: atrium.runtime.v1.ListSessionsResponse.sessions:type_name -> atrium.runtime.v1.ListedSession
 	26, // 26: atrium.runtime.v1.WatchEventsResponse.event:type_name -> atrium.runtime.v1.Event
 	6,  // 27: atrium.runtime.v1.Event.status:type_name -> atrium.runtime.v1.Status
 	2,  // 28: atrium.runtime.v1.OpenTunnelRequest.handle:type_name -> atrium.runtime.v1.Handle
 	28, // 29: atrium.runtime.v1.OpenTunnelResponse.endpoint:type_name -> atrium.runtime.v1.Endpoint
 	29, // 30: atrium.runtime.v1.OpenTunnelResponse.socket:type_name -> atrium.runtime.v1.Socket
-	7,  // 31: atrium.runtime.v1.RuntimeService.StartSession:input_type -> atrium.runtime.v1.StartSessionRequest
-	9,  // 32: atrium.runtime.v1.RuntimeService.RecoverSession:input_type -> atrium.runtime.v1.RecoverSessionRequest
-	11, // 33: atrium.runtime.v1.RuntimeService.StopSession:input_type -> atrium.runtime.v1.StopSessionRequest
-	13, // 34: atrium.runtime.v1.RuntimeService.HibernateSession:input_type -> atrium.runtime.v1.HibernateSessionRequest
-	15, // 35: atrium.runtime.v1.RuntimeService.ResumeSession:input_type -> atrium.runtime.v1.ResumeSessionRequest
-	17, // 36: atrium.runtime.v1.RuntimeService.DestroySession:input_type -> atrium.runtime.v1.DestroySessionRequest
-	19, // 37: atrium.runtime.v1.RuntimeService.InspectSession:input_type -> atrium.runtime.v1.InspectSessionRequest
-	21, // 38: atrium.runtime.v1.RuntimeService.ListSessions:input_type -> atrium.runtime.v1.ListSessionsRequest
-	24, // 39: atrium.runtime.v1.RuntimeService.WatchEvents:input_type -> atrium.runtime.v1.WatchEventsRequest
-	27, // 40: atrium.runtime.v1.RuntimeService.OpenTunnel:input_type -> atrium.runtime.v1.OpenTunnelRequest
-	8,  // 41: atrium.runtime.v1.RuntimeService.StartSession:output_type -> atrium.runtime.v1.StartSessionResponse
-	10, // 42: atrium.runtime.v1.RuntimeService.RecoverSession:output_type -> atrium.runtime.v1.RecoverSessionResponse
-	12, // 43: atrium.runtime.v1.RuntimeService.StopSession:output_type -> atrium.runtime.v1.StopSessionResponse
-	14, // 44: atrium.runtime.v1.RuntimeService.HibernateSession:output_type -> atrium.runtime.v1.HibernateSessionResponse
-	16, // 45: atrium.runtime.v1.RuntimeService.ResumeSession:output_type -> atrium.runtime.v1.ResumeSessionResponse
-	18, // 46: atrium.runtime.v1.RuntimeService.DestroySession:output_type -> atrium.runtime.v1.DestroySessionResponse
-	20, // 47: atrium.runtime.v1.RuntimeService.InspectSession:output_type -> atrium.runtime.v1.InspectSessionResponse
-	23, // 48: atrium.runtime.v1.RuntimeService.ListSessions:output_type -> atrium.runtime.v1.ListSessionsResponse
-	25, // 49: atrium.runtime.v1.RuntimeService.WatchEvents:output_type -> atrium.runtime.v1.WatchEventsResponse
-	30, // 50: atrium.runtime.v1.RuntimeService.OpenTunnel:output_type -> atrium.runtime.v1.OpenTunnelResponse
-	41, // [41:51] is the sub-list for method output_type
-	31, // [31:41] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	1,  // 31: atrium.runtime.v1.StartSessionStreamRequest.session:type_name -> atrium.runtime.v1.Session
+	5,  // 32: atrium.runtime.v1.StartSessionStreamRequest.spec:type_name -> atrium.runtime.v1.LaunchSpec
+	31, // 33: atrium.runtime.v1.StartSessionStreamResponse.progress:type_name -> atrium.runtime.v1.Progress
+	8,  // 34: atrium.runtime.v1.StartSessionStreamResponse.result:type_name -> atrium.runtime.v1.StartSessionResponse
+	2,  // 35: atrium.runtime.v1.ResumeSessionStreamRequest.handle:type_name -> atrium.runtime.v1.Handle
+	31, // 36: atrium.runtime.v1.ResumeSessionStreamResponse.progress:type_name -> atrium.runtime.v1.Progress
+	16, // 37: atrium.runtime.v1.ResumeSessionStreamResponse.result:type_name -> atrium.runtime.v1.ResumeSessionResponse
+	7,  // 38: atrium.runtime.v1.RuntimeService.StartSession:input_type -> atrium.runtime.v1.StartSessionRequest
+	9,  // 39: atrium.runtime.v1.RuntimeService.RecoverSession:input_type -> atrium.runtime.v1.RecoverSessionRequest
+	11, // 40: atrium.runtime.v1.RuntimeService.StopSession:input_type -> atrium.runtime.v1.StopSessionRequest
+	13, // 41: atrium.runtime.v1.RuntimeService.HibernateSession:input_type -> atrium.runtime.v1.HibernateSessionRequest
+	15, // 42: atrium.runtime.v1.RuntimeService.ResumeSession:input_type -> atrium.runtime.v1.ResumeSessionRequest
+	17, // 43: atrium.runtime.v1.RuntimeService.DestroySession:input_type -> atrium.runtime.v1.DestroySessionRequest
+	19, // 44: atrium.runtime.v1.RuntimeService.InspectSession:input_type -> atrium.runtime.v1.InspectSessionRequest
+	21, // 45: atrium.runtime.v1.RuntimeService.ListSessions:input_type -> atrium.runtime.v1.ListSessionsRequest
+	24, // 46: atrium.runtime.v1.RuntimeService.WatchEvents:input_type -> atrium.runtime.v1.WatchEventsRequest
+	27, // 47: atrium.runtime.v1.RuntimeService.OpenTunnel:input_type -> atrium.runtime.v1.OpenTunnelRequest
+	32, // 48: atrium.runtime.v1.RuntimeService.StartSessionStream:input_type -> atrium.runtime.v1.StartSessionStreamRequest
+	34, // 49: atrium.runtime.v1.RuntimeService.ResumeSessionStream:input_type -> atrium.runtime.v1.ResumeSessionStreamRequest
+	8,  // 50: atrium.runtime.v1.RuntimeService.StartSession:output_type -> atrium.runtime.v1.StartSessionResponse
+	10, // 51: atrium.runtime.v1.RuntimeService.RecoverSession:output_type -> atrium.runtime.v1.RecoverSessionResponse
+	12, // 52: atrium.runtime.v1.RuntimeService.StopSession:output_type -> atrium.runtime.v1.StopSessionResponse
+	14, // 53: atrium.runtime.v1.RuntimeService.HibernateSession:output_type -> atrium.runtime.v1.HibernateSessionResponse
+	16, // 54: atrium.runtime.v1.RuntimeService.ResumeSession:output_type -> atrium.runtime.v1.ResumeSessionResponse
+	18, // 55: atrium.runtime.v1.RuntimeService.DestroySession:output_type -> atrium.runtime.v1.DestroySessionResponse
+	20, // 56: atrium.runtime.v1.RuntimeService.InspectSession:output_type -> atrium.runtime.v1.InspectSessionResponse
+	23, // 57: atrium.runtime.v1.RuntimeService.ListSessions:output_type -> atrium.runtime.v1.ListSessionsResponse
+	25, // 58: atrium.runtime.v1.RuntimeService.WatchEvents:output_type -> atrium.runtime.v1.WatchEventsResponse
+	30, // 59: atrium.runtime.v1.RuntimeService.OpenTunnel:output_type -> atrium.runtime.v1.OpenTunnelResponse
+	33, // 60: atrium.runtime.v1.RuntimeService.StartSessionStream:output_type -> atrium.runtime.v1.StartSessionStreamResponse
+	35, // 61: atrium.runtime.v1.RuntimeService.ResumeSessionStream:output_type -> atrium.runtime.v1.ResumeSessionStreamResponse
+	50, // [50:62] is the sub-list for method output_type
+	38, // [38:50] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_atrium_runtime_v1_runtime_proto_init() }
@@ -2043,13 +2411,21 @@ func file_atrium_runtime_v1_runtime_proto_init() {
 		(*OpenTunnelResponse_Endpoint)(nil),
 		(*OpenTunnelResponse_Socket)(nil),
 	}
+	file_atrium_runtime_v1_runtime_proto_msgTypes[32].OneofWrappers = []any{
+		(*StartSessionStreamResponse_Progress)(nil),
+		(*StartSessionStreamResponse_Result)(nil),
+	}
+	file_atrium_runtime_v1_runtime_proto_msgTypes[34].OneofWrappers = []any{
+		(*ResumeSessionStreamResponse_Progress)(nil),
+		(*ResumeSessionStreamResponse_Result)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_runtime_v1_runtime_proto_rawDesc), len(file_atrium_runtime_v1_runtime_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   35,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,16 +23,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RuntimeService_StartSession_FullMethodName     = "/atrium.runtime.v1.RuntimeService/StartSession"
-	RuntimeService_RecoverSession_FullMethodName   = "/atrium.runtime.v1.RuntimeService/RecoverSession"
-	RuntimeService_StopSession_FullMethodName      = "/atrium.runtime.v1.RuntimeService/StopSession"
-	RuntimeService_HibernateSession_FullMethodName = "/atrium.runtime.v1.RuntimeService/HibernateSession"
-	RuntimeService_ResumeSession_FullMethodName    = "/atrium.runtime.v1.RuntimeService/ResumeSession"
-	RuntimeService_DestroySession_FullMethodName   = "/atrium.runtime.v1.RuntimeService/DestroySession"
-	RuntimeService_InspectSession_FullMethodName   = "/atrium.runtime.v1.RuntimeService/InspectSession"
-	RuntimeService_ListSessions_FullMethodName     = "/atrium.runtime.v1.RuntimeService/ListSessions"
-	RuntimeService_WatchEvents_FullMethodName      = "/atrium.runtime.v1.RuntimeService/WatchEvents"
-	RuntimeService_OpenTunnel_FullMethodName       = "/atrium.runtime.v1.RuntimeService/OpenTunnel"
+	RuntimeService_StartSession_FullMethodName        = "/atrium.runtime.v1.RuntimeService/StartSession"
+	RuntimeService_RecoverSession_FullMethodName      = "/atrium.runtime.v1.RuntimeService/RecoverSession"
+	RuntimeService_StopSession_FullMethodName         = "/atrium.runtime.v1.RuntimeService/StopSession"
+	RuntimeService_HibernateSession_FullMethodName    = "/atrium.runtime.v1.RuntimeService/HibernateSession"
+	RuntimeService_ResumeSession_FullMethodName       = "/atrium.runtime.v1.RuntimeService/ResumeSession"
+	RuntimeService_DestroySession_FullMethodName      = "/atrium.runtime.v1.RuntimeService/DestroySession"
+	RuntimeService_InspectSession_FullMethodName      = "/atrium.runtime.v1.RuntimeService/InspectSession"
+	RuntimeService_ListSessions_FullMethodName        = "/atrium.runtime.v1.RuntimeService/ListSessions"
+	RuntimeService_WatchEvents_FullMethodName         = "/atrium.runtime.v1.RuntimeService/WatchEvents"
+	RuntimeService_OpenTunnel_FullMethodName          = "/atrium.runtime.v1.RuntimeService/OpenTunnel"
+	RuntimeService_StartSessionStream_FullMethodName  = "/atrium.runtime.v1.RuntimeService/StartSessionStream"
+	RuntimeService_ResumeSessionStream_FullMethodName = "/atrium.runtime.v1.RuntimeService/ResumeSessionStream"
 )
 
 // RuntimeServiceClient is the client API for RuntimeService service.
@@ -52,6 +54,13 @@ type RuntimeServiceClient interface {
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEventsResponse], error)
 	// OpenTunnel says how the core reaches one port of a session.
 	OpenTunnel(ctx context.Context, in *OpenTunnelRequest, opts ...grpc.CallOption) (*OpenTunnelResponse, error)
+	// StartSessionStream is StartSession that also reports the start's
+	// progress: zero or more progress messages, then exactly one result.
+	// Capability "progress"; the core calls StartSession on plugins without it.
+	StartSessionStream(ctx context.Context, in *StartSessionStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartSessionStreamResponse], error)
+	// ResumeSessionStream is ResumeSession with progress, as
+	// StartSessionStream is for StartSession. Capability "progress".
+	ResumeSessionStream(ctx context.Context, in *ResumeSessionStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResumeSessionStreamResponse], error)
 }
 
 type runtimeServiceClient struct {
@@ -171,6 +180,44 @@ func (c *runtimeServiceClient) OpenTunnel(ctx context.Context, in *OpenTunnelReq
 	return out, nil
 }
 
+func (c *runtimeServiceClient) StartSessionStream(ctx context.Context, in *StartSessionStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartSessionStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RuntimeService_ServiceDesc.Streams[1], RuntimeService_StartSessionStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[StartSessionStreamRequest, StartSessionStreamResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RuntimeService_StartSessionStreamClient = grpc.ServerStreamingClient[StartSessionStreamResponse]
+
+func (c *runtimeServiceClient) ResumeSessionStream(ctx context.Context, in *ResumeSessionStreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ResumeSessionStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RuntimeService_ServiceDesc.Streams[2], RuntimeService_ResumeSessionStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ResumeSessionStreamRequest, ResumeSessionStreamResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RuntimeService_ResumeSessionStreamClient = grpc.ServerStreamingClient[ResumeSessionStreamResponse]
+
 // RuntimeServiceServer is the server API for RuntimeService service.
 // All implementations must embed UnimplementedRuntimeServiceServer
 // for forward compatibility.
@@ -188,6 +235,13 @@ type RuntimeServiceServer interface {
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[WatchEventsResponse]) error
 	// OpenTunnel says how the core reaches one port of a session.
 	OpenTunnel(context.Context, *OpenTunnelRequest) (*OpenTunnelResponse, error)
+	// StartSessionStream is StartSession that also reports the start's
+	// progress: zero or more progress messages, then exactly one result.
+	// Capability "progress"; the core calls StartSession on plugins without it.
+	StartSessionStream(*StartSessionStreamRequest, grpc.ServerStreamingServer[StartSessionStreamResponse]) error
+	// ResumeSessionStream is ResumeSession with progress, as
+	// StartSessionStream is for StartSession. Capability "progress".
+	ResumeSessionStream(*ResumeSessionStreamRequest, grpc.ServerStreamingServer[ResumeSessionStreamResponse]) error
 	mustEmbedUnimplementedRuntimeServiceServer()
 }
 
@@ -227,6 +281,12 @@ func (UnimplementedRuntimeServiceServer) WatchEvents(*WatchEventsRequest, grpc.S
 }
 func (UnimplementedRuntimeServiceServer) OpenTunnel(context.Context, *OpenTunnelRequest) (*OpenTunnelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method OpenTunnel not implemented")
+}
+func (UnimplementedRuntimeServiceServer) StartSessionStream(*StartSessionStreamRequest, grpc.ServerStreamingServer[StartSessionStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method StartSessionStream not implemented")
+}
+func (UnimplementedRuntimeServiceServer) ResumeSessionStream(*ResumeSessionStreamRequest, grpc.ServerStreamingServer[ResumeSessionStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method ResumeSessionStream not implemented")
 }
 func (UnimplementedRuntimeServiceServer) mustEmbedUnimplementedRuntimeServiceServer() {}
 func (UnimplementedRuntimeServiceServer) testEmbeddedByValue()                        {}
@@ -422,6 +482,28 @@ func _RuntimeService_OpenTunnel_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RuntimeService_StartSessionStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(StartSessionStreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RuntimeServiceServer).StartSessionStream(m, &grpc.GenericServerStream[StartSessionStreamRequest, StartSessionStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RuntimeService_StartSessionStreamServer = grpc.ServerStreamingServer[StartSessionStreamResponse]
+
+func _RuntimeService_ResumeSessionStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ResumeSessionStreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RuntimeServiceServer).ResumeSessionStream(m, &grpc.GenericServerStream[ResumeSessionStreamRequest, ResumeSessionStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RuntimeService_ResumeSessionStreamServer = grpc.ServerStreamingServer[ResumeSessionStreamResponse]
+
 // RuntimeService_ServiceDesc is the grpc.ServiceDesc for RuntimeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -470,6 +552,16 @@ var RuntimeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchEvents",
 			Handler:       _RuntimeService_WatchEvents_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "StartSessionStream",
+			Handler:       _RuntimeService_StartSessionStream_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ResumeSessionStream",
+			Handler:       _RuntimeService_ResumeSessionStream_Handler,
 			ServerStreams: true,
 		},
 	},
