@@ -63,10 +63,7 @@ func TestVolumeOutlivesPod(t *testing.T) {
 		t.Fatalf("create claim: %v", err)
 	}
 	stamp := time.Now().Format(time.RFC3339Nano)
-	if _, err := pods.Create(ctx, toolsPod("writer", "echo "+stamp+" > /data/note && sync", "home"), metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create writer: %v", err)
-	}
-	c.WaitPod(t, ctx, ns, "writer", time.Minute, Succeeded)
+	c.RunPod(t, ctx, ns, toolsPod("writer", "echo "+stamp+" > /data/note && sync", "home"), time.Minute)
 	claim, err := pvcs.Get(ctx, "home", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -78,15 +75,8 @@ func TestVolumeOutlivesPod(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if _, err := pods.Create(ctx, toolsPod("reader", "cat /data/note", "home"), metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create reader: %v", err)
-	}
-	c.WaitPod(t, ctx, ns, "reader", time.Minute, Succeeded)
-	out, err := pods.GetLogs("reader", &corev1.PodLogOptions{}).DoRaw(ctx)
-	if err != nil {
-		t.Fatalf("reader logs: %v", err)
-	}
-	if got := strings.TrimSpace(string(out)); got != stamp {
+	out := c.RunPod(t, ctx, ns, toolsPod("reader", "cat /data/note", "home"), time.Minute)
+	if got := strings.TrimSpace(out); got != stamp {
 		t.Fatalf("reader saw %q, want the writer's %q", got, stamp)
 	}
 }
@@ -132,15 +122,8 @@ func TestPodReachable(t *testing.T) {
 
 	// Pod to pod crosses the bridge, which Docker's FORWARD policy would drop.
 	// (nc, not wget: Debian's static busybox wget crashes.)
-	if _, err := pods.Create(ctx, toolsPod("client", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "+ip.String()+" 8080", ""), metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create client: %v", err)
-	}
-	c.WaitPod(t, ctx, ns, "client", time.Minute, Succeeded)
-	out, err := pods.GetLogs("client", &corev1.PodLogOptions{}).DoRaw(ctx)
-	if err != nil {
-		t.Fatalf("client logs: %v", err)
-	}
-	if !strings.HasSuffix(strings.TrimSpace(string(out)), "\nhello") {
+	out := c.RunPod(t, ctx, ns, toolsPod("client", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 "+ip.String()+" 8080", ""), time.Minute)
+	if !strings.HasSuffix(strings.TrimSpace(out), "\nhello") {
 		t.Fatalf("client pod got %q from %s, want a response with body hello", out, addr)
 	}
 }

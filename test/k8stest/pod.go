@@ -86,3 +86,18 @@ func describe(pod *corev1.Pod) string {
 	}
 	return s
 }
+
+// RunPod creates the pod, waits until it ran to completion and returns its
+// log (the output of its only container).
+func (c *Cluster) RunPod(t testing.TB, ctx context.Context, namespace string, pod *corev1.Pod, within time.Duration) string {
+	t.Helper()
+	if _, err := c.Client.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create pod %s/%s: %v", namespace, pod.Name, err)
+	}
+	c.WaitPod(t, ctx, namespace, pod.Name, within, Succeeded)
+	out, err := c.Client.CoreV1().Pods(namespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+	if err != nil {
+		t.Fatalf("logs of pod %s/%s: %v", namespace, pod.Name, err)
+	}
+	return string(out)
+}
