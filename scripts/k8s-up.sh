@@ -144,7 +144,16 @@ session_images() {
   done
 }
 
+# Docker sets the FORWARD policy to DROP and bridged frames pass iptables
+# (br_netfilter), which would silently cut pod-to-pod traffic on our bridge.
+# One rule, matching only this bridge, lets it through; k8s-down removes it.
+pod_forwarding() {
+  local rule=(FORWARD -i "$k8s_pod_bridge" -o "$k8s_pod_bridge" -m comment --comment atrium-test-k8s -j ACCEPT)
+  iptables -w -C "${rule[@]}" 2>/dev/null || iptables -w -A "${rule[@]}"
+}
+
 if healthy; then
+  pod_forwarding
   local_images
   session_images
   mark "already up"
@@ -343,11 +352,7 @@ if ! ip link show "$k8s_node_bridge" >/dev/null 2>&1; then
   ip addr add "$k8s_node_ip/32" dev "$k8s_node_bridge"
   ip link set "$k8s_node_bridge" up
 fi
-# Docker sets the FORWARD policy to DROP and bridged frames pass iptables
-# (br_netfilter), which would silently cut pod-to-pod traffic on our bridge.
-# One rule, matching only this bridge, lets it through; k8s-down removes it.
-forward_rule=(FORWARD -i "$k8s_pod_bridge" -o "$k8s_pod_bridge" -m comment --comment atrium-test-k8s -j ACCEPT)
-iptables -w -C "${forward_rule[@]}" 2>/dev/null || iptables -w -A "${forward_rule[@]}"
+pod_forwarding
 
 # --- processes --------------------------------------------------------------
 # start name binary args...: starts the component unless its pid file names
