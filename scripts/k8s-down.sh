@@ -66,6 +66,7 @@ while iptables -w -D FORWARD -i "$k8s_pod_bridge" -o "$k8s_pod_bridge" -m commen
 
 if [ "${WIPE:-0}" = 1 ]; then
   rm -rf "$k8s_run"
-  mark "deleted $k8s_run"
+  mark "stopped; deleted $k8s_run"
+else
+  mark "stopped; state kept in $k8s_run"
 fi
-mark "stopped; state kept in $k8s_run"

@@ -39,7 +39,7 @@ k8s_scheduler_port=16259
 k8s_kubelet_port=16250
 k8s_kubelet_healthz_port=16248
 
-# The order k8s-up.sh starts them in; k8s-down.sh stops them in reverse.
+# What k8s-up.sh starts, in order; each has a pid file and a log named so.
 k8s_components="etcd containerd kube-apiserver kube-controller-manager kube-scheduler kubelet local-path-provisioner"
 
 # k8s_ctr runs ctr against this cluster's containerd, never Docker's.
