@@ -96,6 +96,19 @@ images:
 $(addprefix images-,$(IMAGES)):
 	bash images/$(@:images-%=%)/build.sh
 
+## k8s-up: the local single-node Kubernetes test cluster (scripts/k8s-up.sh):
+## Kubernetes built once into ~/.cache/atrium-test/k8s (about 6 minutes cold),
+## then etcd, its own containerd, the control plane and a kubelet started
+## there with their own loopback ports, and the session images copied from
+## Docker (built first); prints the admin kubeconfig. Needs root
+.PHONY: k8s-up k8s-down
+k8s-up: images
+	bash scripts/k8s-up.sh
+
+## k8s-down: stop exactly what k8s-up started; WIPE=1 also deletes its state
+k8s-down:
+	bash scripts/k8s-down.sh
+
 ## bench-relay: the VNC relay side by side with direct TCP and websockify
 ## (Debian's `websockify` package); BENCH_RELAY_FLAGS="-size 67108864" for a quick run
 .PHONY: bench-relay
