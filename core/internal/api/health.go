@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/atrium-hq/atrium/core/internal/problem"
 )
 
 // healthz answers while the process serves HTTP at all.
@@ -31,7 +33,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		}
 	}
 	if len(problems) > 0 {
-		return NewProblem(http.StatusServiceUnavailable, "not-ready", strings.Join(problems, "; "))
+		return problem.New(http.StatusServiceUnavailable, problem.NotReady, strings.Join(problems, "; "))
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }
