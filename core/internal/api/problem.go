@@ -77,8 +77,7 @@ func errorHandler(log func(msg string, args ...any)) fiber.ErrorHandler {
 			// (cookies included) when it does not parse: only the
 			// status is kept.
 			// The path may be what did not parse: no instance either.
-			p = problem.ForStatus(fe.Code)
-			p.Detail = fe.Message
+			return problem.Write(c, problem.ForStatus(fe.Code))
 		default:
 			if p = fromError(err); p != nil {
 				break
