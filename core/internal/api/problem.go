@@ -51,7 +51,7 @@ func fromError(err error) *problem.Problem {
 	case errors.Is(err, store.ErrInvalidCursor):
 		return problem.New(http.StatusBadRequest, problem.InvalidCursor, "the cursor is not one this server issued; start again without it")
 	case errors.Is(err, store.ErrInvalid):
-		return problem.New(http.StatusUnprocessableEntity, problem.Invalid, err.Error())
+		return invalidValue(err)
 	case errors.Is(err, authz.ErrForbidden):
 		return forbidden(problem.Forbidden, err.Error())
 	case errors.Is(err, authn.ErrUnauthenticated):
@@ -60,6 +60,17 @@ func fromError(err error) *problem.Problem {
 		return invalidField("password", authn.ErrWeakPassword.Error())
 	}
 	return nil
+}
+
+// invalidValue answers a value the database refused. The error's text
+// names constraints and quotes SQL; only the field and rule the store
+// mapped them to reach the client.
+func invalidValue(err error) *problem.Problem {
+	var fe *store.FieldError
+	if errors.As(err, &fe) && fe.Field != "" {
+		return invalidField(fe.Field, fe.Detail)
+	}
+	return problem.New(http.StatusUnprocessableEntity, problem.Invalid, "the request has a value this server does not accept; check it against the API's documentation")
 }
 
 // errorHandler turns every error a handler returns into problem+json, so
