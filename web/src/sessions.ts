@@ -25,9 +25,9 @@ export function progressStep(s: SessionState): number | undefined {
 
 /** The steps of a start, in order, as a person reads them. */
 export const startPhases: { phase: StartPhase; label: string }[] = [
-  { phase: "scheduled", label: "Finding a place to run" },
-  { phase: "image_ready", label: "Preparing the image" },
-  { phase: "container_started", label: "Starting up" },
+  { phase: "scheduled", label: "Found a place to run" },
+  { phase: "image_ready", label: "Image ready" },
+  { phase: "container_started", label: "Container started" },
   { phase: "waiting_for_app", label: "Waiting for the app to answer" },
 ];
 
