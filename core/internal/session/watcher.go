@@ -15,7 +15,7 @@ import (
 )
 
 // NotifyChannel is the PostgreSQL channel on which the sessions table's
-// trigger announces every change of state.
+// trigger announces every change of state and of start phase.
 const NotifyChannel = "atrium_session_state"
 
 // Change is one change of a session's state or start phase, as the
