@@ -46,14 +46,14 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 		case body != nil && body.err != nil:
 			// The client's body broke off or was malformed (bad chunking):
 			// the app saw a truncated request and the client is told.
-			return refuse(c, refuseFraming, "")
+			return refuse(c, refuseFraming)
 		case errors.Is(err, errNotHTTP):
-			return refuse(c, refuseNotHTTP, "")
+			return refuse(c, refuseNotHTTP)
 		case errors.Is(err, fasthttp.ErrNoFreeConns):
-			return refuse(c, refuseBusy, "")
+			return refuse(c, refuseBusy)
 		}
 		p.opts.Logger.Info("app request failed", "session", s.ID, "method", c.Method(), "error", err)
-		return refuse(c, refuseUpstream, "")
+		return refuse(c, refuseUpstream)
 	}
 
 	out := c.Response()
@@ -75,7 +75,7 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 		fasthttp.ReleaseResponse(resp)
 		if err != nil {
 			out.ResetBody()
-			return refuse(c, refuseUpstream, "")
+			return refuse(c, refuseUpstream)
 		}
 		return nil
 	}

@@ -36,10 +36,7 @@ var (
 	refuseAppSetup      = refusal{http.StatusServiceUnavailable, problem.AppUnavailable, "Atrium could not learn how to reach the session's app; retry shortly"}
 )
 
-// refuse answers r; appStatus, when set, is the status the app answered
-// with.
-func refuse(c *fiber.Ctx, r refusal, appStatus string) error {
-	p := problem.New(r.status, r.typ, r.detail)
-	p.AppStatus = appStatus
-	return problem.Write(c, p)
-}
+// refuse answers r.
+func refuse(c *fiber.Ctx, r refusal) error { return problem.Write(c, r.problem()) }
+
+func (r refusal) problem() *problem.Problem { return problem.New(r.status, r.typ, r.detail) }
