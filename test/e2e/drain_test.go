@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
-	"github.com/jackc/pgx/v5"
 	"github.com/moby/moby/client"
 
 	"github.com/atrium-hq/atrium/test/harness"
@@ -161,17 +159,8 @@ func TestDrainHandsDesktopToAnotherCore(t *testing.T) {
 // its state, instance, runtime handle, secrets and start.
 func sessionRow(t *testing.T, db, id string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var row string
-	if err := conn.QueryRow(ctx, `SELECT (state, instance_id, handle_version, md5(secrets_sealed), started_at, stopped_at, error)::text FROM sessions WHERE id = $1`, id).Scan(&row); err != nil {
-		t.Fatalf("read session %s: %v", id, err)
-	}
+	sqlRow(t, db, &row, `SELECT (state, instance_id, handle_version, md5(secrets_sealed), started_at, stopped_at, error)::text FROM sessions WHERE id = $1`, id)
 	return row
 }
 
