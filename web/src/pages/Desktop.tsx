@@ -244,6 +244,7 @@ function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionSt
   if (status.kind === "connected") return <div class="visually-hidden" role="status">Connected to the desktop.</div>;
   let text: string;
   let retry = false;
+  const restarting = (status.kind === "lost" || status.kind === "connecting") && status.restarting === true;
   switch (status.kind) {
     case "connecting":
       if (status.restarting) text = "Atrium is restarting. Reconnecting to your desktop, which keeps running…";
@@ -265,7 +266,9 @@ function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionSt
       break;
   }
   return (
-    <div class={`banner banner-${status.kind}`} role={status.kind === "failed" ? "alert" : "status"}>
+    // A restart is expected and mends itself: shown as information, not
+    // as a fault.
+    <div class={`banner banner-${restarting ? "restarting" : status.kind}`} role={status.kind === "failed" ? "alert" : "status"}>
       <span>{text}</span>
       {retry && (
         <button type="button" onClick={onRetry}>
