@@ -27,7 +27,7 @@ const drainGrace = 2 * time.Second
 // TestDrainHandsDesktopToAnotherCore is a rolling restart of one replica:
 // two cores on one PostgreSQL and one secrets key, a desktop streaming
 // through core A, and SIGTERM to A. A's /readyz fails at once while A
-// still serves; an API request in flight across the whole drain (its body
+// still accepts new connections for the grace; an API request in flight across the whole drain (its body
 // still arriving after A stopped accepting) is answered; the relay ends
 // with 1001 "core restarting"; A exits 0. A ticket from core B then opens
 // the same session, bytes flow, and neither the session's row nor its
@@ -53,10 +53,13 @@ func TestDrainHandsDesktopToAnotherCore(t *testing.T) {
 	slow := startSlowLogin(t, a.addr, "admin", adminPassword)
 
 	var notReady atomic.Int64 // when /readyz first failed, Unix ns
+	// servedNew: a fresh connection was served after /readyz failed,
+	// during the grace.
+	var servedNew atomic.Bool
 	pollDone := make(chan struct{})
 	go func() {
 		defer close(pollDone)
-		hc := &http.Client{Timeout: time.Second}
+		hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		for {
 			select {
 			case <-a.exited:
@@ -66,8 +69,11 @@ func TestDrainHandsDesktopToAnotherCore(t *testing.T) {
 			resp, err := hc.Get("http://" + a.addr + "/readyz")
 			if err == nil {
 				resp.Body.Close()
-				if resp.StatusCode == http.StatusServiceUnavailable && notReady.Load() == 0 {
+				switch {
+				case resp.StatusCode == http.StatusServiceUnavailable && notReady.Load() == 0:
 					notReady.Store(time.Now().UnixNano())
+				case resp.StatusCode == http.StatusServiceUnavailable:
+					servedNew.Store(true)
 				}
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -100,6 +106,9 @@ func TestDrainHandsDesktopToAnotherCore(t *testing.T) {
 	}
 	if after := time.Unix(0, nr).Sub(signalled); after > time.Second {
 		t.Fatalf("/readyz failed only %s after SIGTERM; want at once", after)
+	}
+	if !servedNew.Load() {
+		t.Error("core A accepted no new connection after /readyz failed; it must serve on for the grace")
 	}
 	t.Logf("after SIGTERM: /readyz failed at %s, the relay closed at %s", time.Unix(0, nr).Sub(signalled), closedAt.Sub(signalled))
 
