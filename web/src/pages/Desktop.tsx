@@ -240,6 +240,9 @@ function Screen({ session, onRefused, onChanged }: ScreenProps) {
   );
 }
 
+/** restartingText is the banner while a core restarts under the desktop. */
+const restartingText = "Atrium is restarting. Reconnecting to your desktop, which keeps running…";
+
 function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionStatus; countdown: number; onRetry: () => void }) {
   if (status.kind === "connected") return <div class="visually-hidden" role="status">Connected to the desktop.</div>;
   let text: string;
@@ -247,12 +250,12 @@ function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionSt
   const restarting = (status.kind === "lost" || status.kind === "connecting") && status.restarting === true;
   switch (status.kind) {
     case "connecting":
-      if (status.restarting) text = "Atrium is restarting. Reconnecting to your desktop, which keeps running…";
+      if (status.restarting) text = restartingText;
       else text = status.attempt > 1 ? `Reconnecting to the desktop (attempt ${status.attempt})…` : "Connecting to the desktop…";
       break;
     case "lost":
       text = status.restarting
-        ? "Atrium is restarting. Reconnecting to your desktop, which keeps running…"
+        ? restartingText
         : `The connection to the desktop was lost. Your session is still running. Reconnecting in ${countdown} s…`;
       retry = !status.restarting;
       break;
