@@ -9,7 +9,7 @@ import { Link } from "../components/Link";
 import { SessionActions } from "../components/SessionActions";
 import { StateBadge } from "../components/StateBadge";
 import { DesktopConnection, type ConnectionStatus } from "../desktop/connection";
-import { isOver, kindLabel, stateLabel } from "../sessions";
+import { applyEvent, isOver, kindLabel, startPhases, stateLabel } from "../sessions";
 
 const pollMillis = 3000;
 
@@ -49,7 +49,7 @@ export function DesktopPage({ id }: { id: string }) {
   useEffect(
     () =>
       subscribeSessions((ev) => {
-        if (ev.id === id) setSession((s) => s && { ...s, state: ev.state, error: ev.error ?? s.error });
+        if (ev.id === id) setSession((s) => s && applyEvent(s, ev));
       }, setLive),
     [id],
   );
@@ -125,6 +125,7 @@ function StatusPanel({ session }: { session: Session }) {
     <section class={`status-panel ${isOver(s) ? "over" : ""}`} aria-live="polite">
       <h1 tabIndex={-1}>{stateLabel[s] ?? s}</h1>
       <p>{text}</p>
+      {(s === "pending" || s === "starting" || s === "resuming") && <StartCard session={session} />}
       {session.error && <Alert>{session.error}</Alert>}
       {isOver(s) && (
         <p>
@@ -133,6 +134,31 @@ function StatusPanel({ session }: { session: Session }) {
           </Link>
         </p>
       )}
+    </section>
+  );
+}
+
+/**
+ * StartCard shows how far a start or resume has got: the steps, the
+ * current one in words, and what the runtime said about it. Before the
+ * first report it says the start was asked for.
+ */
+function StartCard({ session }: { session: Session }) {
+  const current = startPhases.findIndex((p) => p.phase === session.start_phase);
+  const label = current >= 0 ? startPhases[current].label : session.state === "pending" ? "Queued" : "Asking the runtime to start it";
+  return (
+    <section class="start-card" aria-label="Start progress" data-phase={session.start_phase ?? ""}>
+      <p class="start-phase">
+        <strong>{label}</strong>
+      </p>
+      {session.start_message && <p class="start-message">{session.start_message}</p>}
+      <ol class="start-steps">
+        {startPhases.map((p, i) => (
+          <li key={p.phase} class={i < current ? "done" : i === current ? "current" : ""} aria-current={i === current ? "step" : undefined}>
+            {p.label}
+          </li>
+        ))}
+      </ol>
     </section>
   );
 }
