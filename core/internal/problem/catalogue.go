@@ -41,6 +41,7 @@ var (
 	BadOrigin         = Type{"bad-origin"}
 	Conflict          = Type{"conflict"}
 	CSRF              = Type{"csrf"}
+	Draining          = Type{"draining"}
 	EventsUnavailable = Type{"events-unavailable"}
 	HomeInUse         = Type{"home-in-use"}
 	Invalid           = Type{"invalid"}

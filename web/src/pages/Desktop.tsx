@@ -20,6 +20,8 @@ const pollMillis = 3000;
  */
 export function DesktopPage({ id }: { id: string }) {
   const [session, setSession] = useState<Session>();
+  const known = useRef<Session | undefined>(undefined);
+  known.current = session;
   const [error, setError] = useState("");
   const [generation, setGeneration] = useState(0);
   const [live, setLive] = useState<"live" | "reconnecting" | "polling">("reconnecting");
@@ -32,6 +34,11 @@ export function DesktopPage({ id }: { id: string }) {
       .then((s) => alive && (setSession(s), setError("")))
       .catch((e: unknown) => {
         if (!alive) return;
+        // No answer, or a 5xx, while a core restarts says nothing about
+        // the session: keep showing it (the desktop reconnects by itself)
+        // and let the next poll ask again.
+        const refused = e instanceof ApiError && e.status >= 400 && e.status < 500;
+        if (known.current && !refused) return;
         setError(e instanceof ApiError && e.status === 404 ? "This session does not exist, or it is not yours." : messageOf(e));
       });
     return () => {
@@ -259,17 +266,24 @@ function Screen({ session, onRefused, onChanged }: ScreenProps) {
   );
 }
 
+/** restartingText is the banner while a core restarts under the desktop. */
+const restartingText = "Atrium is restarting. Reconnecting to your desktop, which keeps running…";
+
 function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionStatus; countdown: number; onRetry: () => void }) {
   if (status.kind === "connected") return <div class="visually-hidden" role="status">Connected to the desktop.</div>;
   let text: string;
   let retry = false;
+  const restarting = (status.kind === "lost" || status.kind === "connecting") && status.restarting === true;
   switch (status.kind) {
     case "connecting":
-      text = status.attempt > 1 ? `Reconnecting to the desktop (attempt ${status.attempt})…` : "Connecting to the desktop…";
+      if (status.restarting) text = restartingText;
+      else text = status.attempt > 1 ? `Reconnecting to the desktop (attempt ${status.attempt})…` : "Connecting to the desktop…";
       break;
     case "lost":
-      text = `The connection to the desktop was lost. Your session is still running. Reconnecting in ${countdown} s…`;
-      retry = true;
+      text = status.restarting
+        ? restartingText
+        : `The connection to the desktop was lost. Your session is still running. Reconnecting in ${countdown} s…`;
+      retry = !status.restarting;
       break;
     case "offline":
       text = "You are offline. The desktop reconnects when your network is back; your session keeps running.";
@@ -281,7 +295,9 @@ function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionSt
       break;
   }
   return (
-    <div class={`banner banner-${status.kind}`} role={status.kind === "failed" ? "alert" : "status"}>
+    // A restart is expected and mends itself: shown as information, not
+    // as a fault.
+    <div class={`banner banner-${restarting ? "restarting" : status.kind}`} role={status.kind === "failed" ? "alert" : "status"}>
       <span>{text}</span>
       {retry && (
         <button type="button" onClick={onRetry}>
