@@ -89,6 +89,6 @@ func deletedStatus(p *corev1.Pod) runtime.Status {
 	case "replace":
 		return runtime.Status{State: runtime.StateStarting, InstanceID: string(p.UID), Message: "pod replaced"}
 	default:
-		return runtime.Status{State: runtime.StateExited, InstanceID: string(p.UID), Message: "the session's pod was deleted outside Atrium" + deletedBy(why)}
+		return runtime.Status{State: runtime.StateExited, InstanceID: string(p.UID), Message: "the session's pod was deleted" + deletedBy(why)}
 	}
 }

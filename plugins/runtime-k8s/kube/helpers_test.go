@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/atrium-hq/atrium/plugins/runtime-k8s/kube"
 	"github.com/atrium-hq/atrium/sdk/launch"
 	"github.com/atrium-hq/atrium/sdk/plugin"
@@ -59,10 +57,16 @@ func newWorld(t *testing.T, extra map[string]any) *world {
 		w.cfg[k] = v
 	}
 	w.rt = kube.New()
+	configure(t, w)
+	return w
+}
+
+// configure configures w's plugin with w's config.
+func configure(t *testing.T, w *world) {
+	t.Helper()
 	if _, err := w.rt.Configure(ctxT(t), plugin.ConfigureRequest{Config: w.config(), Instance: testInstance}); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
-	return w
 }
 
 func (w *world) config() json.RawMessage {
@@ -169,4 +173,13 @@ func (w *world) dialEndpoint(id string) net.Conn {
 	return nil
 }
 
-func (w *world) get() metav1.GetOptions { return metav1.GetOptions{} }
+// readAll reads conn until the session closes it.
+func readAll(t *testing.T, conn net.Conn) string {
+	t.Helper()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	b, err := io.ReadAll(conn)
+	if err != nil && len(b) == 0 {
+		t.Fatalf("read: %v", err)
+	}
+	return string(b)
+}

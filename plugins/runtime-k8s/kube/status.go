@@ -35,7 +35,7 @@ func (c *cluster) statusOf(pod *corev1.Pod, sec *corev1.Secret, now time.Time) r
 		if why := pod.Annotations[AnnotationDeleting]; why == "hibernate" {
 			st.State, st.Message = runtime.StateStopped, "hibernating: the pod is being deleted"
 		} else {
-			st.State, st.Message = runtime.StateExited, "the pod is being deleted"+deletedBy(why)
+			st.State, st.Message = runtime.StateExited, "the session's pod is being deleted"+deletedBy(why)
 		}
 		return st
 	}
@@ -88,7 +88,7 @@ func (c *cluster) statusOf(pod *corev1.Pod, sec *corev1.Secret, now time.Time) r
 // deletedBy explains who deletes a pod, from its deletion mark.
 func deletedBy(why string) string {
 	if why == "" {
-		return " (not by Atrium)"
+		return " outside Atrium"
 	}
 	return " (" + why + ")"
 }

@@ -121,7 +121,7 @@ func (r *Runtime) Dial(ctx context.Context, req runtime.TunnelRequest) (net.Conn
 		_ = sc.Close()
 		return nil, fmt.Errorf("port-forward to pod %s: data stream: %w", pod.Name, err)
 	}
-	fc := &forwardConn{conn: sc, data: data, pod: pod.Name, port: req.Port}
+	fc := &forwardConn{conn: sc, data: data, pod: pod.Name, port: req.Port, errDone: make(chan struct{})}
 	go fc.watchErrors(errStream)
 	return fc, nil
 }
@@ -133,16 +133,23 @@ type forwardConn struct {
 	pod  string
 	port int
 
-	mu     sync.Mutex
-	remote error
-	once   sync.Once
+	mu      sync.Mutex
+	remote  error
+	errDone chan struct{} // closed once the error stream has ended
+	once    sync.Once
 }
+
+// errWait bounds how long a Read that hit the end of the data stream waits
+// for the error stream: the kubelet may write its reason just after it
+// closed the data.
+const errWait = time.Second
 
 // watchErrors reads what the kubelet says went wrong; anything it says
 // ends the connection, and Read returns it in place of a bare EOF.
 func (f *forwardConn) watchErrors(s httpstream.Stream) {
-	msg, err := io.ReadAll(s)
-	if len(msg) == 0 || err != nil {
+	defer close(f.errDone)
+	msg, _ := io.ReadAll(s)
+	if len(msg) == 0 {
 		return
 	}
 	f.mu.Lock()
@@ -154,6 +161,10 @@ func (f *forwardConn) watchErrors(s httpstream.Stream) {
 func (f *forwardConn) Read(p []byte) (int, error) {
 	n, err := f.data.Read(p)
 	if err != nil {
+		select {
+		case <-f.errDone:
+		case <-time.After(errWait):
+		}
 		f.mu.Lock()
 		if f.remote != nil {
 			err = f.remote
