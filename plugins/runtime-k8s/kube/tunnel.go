@@ -13,9 +13,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	"k8s.io/streaming/pkg/httpstream"
 
 	"github.com/atrium-hq/atrium/sdk/runtime"
 )
@@ -78,7 +78,7 @@ func (r *Runtime) Dial(ctx context.Context, req runtime.TunnelRequest) (net.Conn
 		return nil, fmt.Errorf("port-forward transport for %s: %w", c.host, err)
 	}
 	u := c.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(pod.Namespace).Name(pod.Name).SubResource("portforward").URL()
-	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: rt}, http.MethodPost, u)
+	dialer := spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: rt}, http.MethodPost, u)
 
 	type result struct {
 		conn httpstream.Connection
