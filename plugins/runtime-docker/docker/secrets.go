@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +63,7 @@ func secretsArchive(secrets map[string]string, user string) (*bytes.Buffer, erro
 	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: dirMode, Uid: uid, Gid: gid, ModTime: now}); err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(secrets) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
 		if strings.ContainsAny(k, "/\x00") || k == "." || k == ".." {
 			return nil, fmt.Errorf("secret name %q cannot be a file name in %s", k, SecretsDir)
 		}

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -189,7 +190,7 @@ func (c *cluster) buildPod(s runtime.Session, spec launch.Spec, specDigest strin
 		// group (fsGroup), nobody else.
 		mode := int32(0o440)
 		var items []corev1.KeyToPath
-		for _, k := range sortedKeys(spec.Secrets) {
+		for _, k := range slices.Sorted(maps.Keys(spec.Secrets)) {
 			items = append(items, corev1.KeyToPath{Key: k, Path: k})
 		}
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: secretsVolume, VolumeSource: corev1.VolumeSource{
@@ -221,7 +222,7 @@ func (c *cluster) resources(r launch.Resources) corev1.ResourceRequirements {
 // envVars is env as a sorted list, so the same spec makes the same pod.
 func envVars(env map[string]string) []corev1.EnvVar {
 	var out []corev1.EnvVar
-	for _, k := range sortedKeys(env) {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		out = append(out, corev1.EnvVar{Name: k, Value: env[k]})
 	}
 	return out
@@ -237,13 +238,4 @@ func containerPorts(ports []launch.Port) []corev1.ContainerPort {
 		out = append(out, cp)
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
