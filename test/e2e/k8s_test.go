@@ -13,17 +13,23 @@ import (
 	"github.com/atrium-hq/atrium/test/k8stest"
 )
 
-// k8sTemplate is the desktop template on the Kubernetes runtime.
-const k8sTemplate = "desktop-k8s"
+// The desktop templates on the two Kubernetes runtime blocks.
+const (
+	k8sTemplate  = "desktop-k8s"
+	k8sTemplateB = "desktop-k8s-b"
+)
 
-// TestDesktopOnKubernetes runs one core with two runtime blocks, Docker and
-// Kubernetes: a desktop on each at once, both reached through the core's
-// relay with the VNC password the image read from its secret file. The
-// Kubernetes one is hibernated (its pod goes, its home claim stays) and
-// resumed, then deleted with its home.
+// TestDesktopOnKubernetes runs one core with three runtime blocks, Docker
+// and two Kubernetes namespaces: a desktop on each at once, all reached
+// through the core's relay with the VNC password the image read from its
+// secret file. One Kubernetes desktop is hibernated (its pod goes, its home
+// claim stays) and resumed in a new pod; its pod is then deleted behind
+// Atrium's back, which fails the session saying so; deleted with its home,
+// it leaves nothing of it in the namespace.
 func TestDesktopOnKubernetes(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e")
+	nsB := cl.Namespace(t, "e2e-b")
 	var nets []string
 	for _, n := range cl.PodNetworks(t) {
 		nets = append(nets, fmt.Sprintf("%q", n.String()))
@@ -31,29 +37,48 @@ func TestDesktopOnKubernetes(t *testing.T) {
 	sum := sha256File(t, bins.runtimeK8s)
 	dc := startDesktopCoreWith(t, emptyDatabase(t), "", fmt.Sprintf(`
 plugin "k8s" {
-  path   = %q
-  sha256 = %q
+  path   = %[1]q
+  sha256 = %[2]q
 }
 
 runtime "k8s" {
   plugin   = "k8s"
-  networks = [%s]
+  networks = [%[3]s]
   config {
-    kubeconfig        = %q
-    namespace         = %q
+    kubeconfig        = %[4]q
+    namespace         = %[5]q
     image_pull_policy = "Never"
     request_ratio     = 0.1
     home_size         = "1Gi"
   }
 }
 
-template %q {
+template %[6]q {
   workspace = "desktop"
   runtime   = "k8s"
   cpu       = 1
   memory    = "1GiB"
 }
-`, bins.runtimeK8s, sum, strings.Join(nets, ", "), cl.Kubeconfig, ns, k8sTemplate), true)
+
+runtime "k8s-b" {
+  plugin   = "k8s"
+  networks = [%[3]s]
+  config {
+    kubeconfig        = %[4]q
+    namespace         = %[7]q
+    image_pull_policy = "Never"
+    request_ratio     = 0.1
+    home_size         = "1Gi"
+  }
+}
+
+template %[8]q {
+  workspace = "desktop"
+  runtime   = "k8s-b"
+  cpu       = 1
+  memory    = "1GiB"
+}
+`, bins.runtimeK8s, sum, strings.Join(nets, ", "), cl.Kubeconfig, ns, k8sTemplate, nsB, k8sTemplateB), true)
 
 	onDocker, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), harness.DesktopTemplate)
 	if err != nil {
@@ -63,7 +88,11 @@ template %q {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []harness.Session{onDocker, onK8s} {
+	onK8sB, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), k8sTemplateB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []harness.Session{onDocker, onK8s, onK8sB} {
 		if _, err := dc.admin.WaitState(ctxT(t, desktopTimeout), s.ID, "running"); err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +111,12 @@ template %q {
 	}
 	if pod.Labels["atrium.session"] != onK8s.ID || pod.Labels["atrium.install"] == "" {
 		t.Errorf("pod labels %v lack the session or the installation", pod.Labels)
+	}
+	if _, err := cl.Client.CoreV1().Pods(nsB).Get(ctxT(t, 30*time.Second), "atrium-"+onK8sB.ID, metav1.GetOptions{}); err != nil {
+		t.Errorf("the second Kubernetes runtime's session has no pod in its namespace %s: %v", nsB, err)
+	}
+	if _, err := pods.Get(ctxT(t, 30*time.Second), "atrium-"+onK8sB.ID, metav1.GetOptions{}); err == nil {
+		t.Errorf("the second Kubernetes runtime's session runs in the first runtime's namespace")
 	}
 	claim := "atrium-home-" + pod.Labels["atrium.user"]
 	claims := cl.Client.CoreV1().PersistentVolumeClaims(ns)
@@ -113,10 +148,25 @@ template %q {
 		t.Error("the resumed session runs in the hibernated pod; resume must create it anew")
 	}
 
+	// Someone deletes the pod behind Atrium's back: the session fails,
+	// saying so, within seconds.
+	zero := int64(0)
+	began := time.Now()
+	if err := pods.Delete(ctxT(t, 30*time.Second), pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := dc.admin.WaitState(ctxT(t, desktopTimeout), onK8s.ID, "failed")
+	if err != nil || !strings.Contains(failed.Error, "outside Atrium") {
+		t.Fatalf("after its pod was deleted the session reads %+v (%v); want failed, saying the pod was deleted outside Atrium", failed, err)
+	}
+	t.Logf("failed %s after the pod's deletion: %s", time.Since(began).Round(time.Millisecond), failed.Error)
+
 	// The home is the user's, whatever the runtime: no session of theirs
 	// may run while it is removed.
-	if err := dc.admin.Delete(ctxT(t, 30*time.Second), onDocker.ID, false); err != nil {
-		t.Fatal(err)
+	for _, s := range []harness.Session{onDocker, onK8sB} {
+		if err := dc.admin.Delete(ctxT(t, 30*time.Second), s.ID, false); err != nil {
+			t.Fatal(err)
+		}
 	}
 	deadline := time.Now().Add(desktopTimeout)
 	for {
@@ -138,5 +188,13 @@ template %q {
 			t.Fatalf("the home claim %s outlived the session's deletion with remove_home (%v)", claim, err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// Nothing of the session is left in its namespace.
+	sel := metav1.ListOptions{LabelSelector: "atrium.session=" + onK8s.ID}
+	if l, err := pods.List(ctxT(t, 30*time.Second), sel); err != nil || len(l.Items) > 0 {
+		t.Errorf("pods of the deleted session remain: %d (%v)", len(l.Items), err)
+	}
+	if l, err := cl.Client.CoreV1().Secrets(ns).List(ctxT(t, 30*time.Second), sel); err != nil || len(l.Items) > 0 {
+		t.Errorf("Secrets of the deleted session remain: %d (%v)", len(l.Items), err)
 	}
 }
