@@ -130,3 +130,12 @@ bench-start:
 .PHONY: bench-proxy
 bench-proxy:
 	$(GO) run ./bench/proxy $(BENCH_PROXY_FLAGS)
+
+## image: the Atrium container image atrium/core:<git describe> (VERSION=…
+## to choose the tag): the core, every plugin and the web UI built from
+## source in deploy/image/Dockerfile, FROM scratch, non-root (uid 10001).
+## Classic builder; builds a local stand-in for the golang and node images
+## when they cannot be pulled (deploy/image/build.sh)
+.PHONY: image
+image:
+	bash deploy/image/build.sh
