@@ -47,9 +47,21 @@ server {
   # isolate them: any page of an app can call the API as its user.
   app_domain = "*.apps.example.com"
 
-  # How long a graceful shutdown may take before connections are cut.
-  # Default "15s".
-  shutdown_timeout = "15s"
+  # Draining, when the core is told to stop (SIGTERM or SIGINT, as in a
+  # rolling restart): /readyz fails at once, so load balancers send new
+  # work to other replicas, while the core goes on accepting connections
+  # for drain_grace. Then it stops accepting, closes its desktop relays and
+  # app WebSockets with code 1001 "core restarting" (the web UI reconnects
+  # through whichever replica answers), and gives API requests in flight
+  # up to drain_timeout to finish before it stops its plugins and exits.
+  # Set drain_grace to at least the load balancer's time to notice a failing
+  # /readyz, and the orchestrator's kill timeout (Kubernetes'
+  # terminationGracePeriodSeconds, systemd's TimeoutStopSec) above the sum.
+  # "0s" grace stops accepting at once (one core, no load balancer).
+  # Defaults "5s" and "30s"; drain_timeout's old name, shutdown_timeout,
+  # is still read.
+  drain_grace   = "5s"
+  drain_timeout = "30s"
 
   # How long any single call to a plugin may take. Default "10s".
   plugin_timeout = "10s"

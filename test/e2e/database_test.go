@@ -88,6 +88,14 @@ func sqlExec(t *testing.T, dbURL, sql string) {
 // sqlInt runs a query returning one integer.
 func sqlInt(t *testing.T, dbURL, sql string) int {
 	t.Helper()
+	var n int
+	sqlRow(t, dbURL, &n, sql)
+	return n
+}
+
+// sqlRow runs a query returning one row of one column into dst.
+func sqlRow(t *testing.T, dbURL string, dst any, sql string, args ...any) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -95,9 +103,7 @@ func sqlInt(t *testing.T, dbURL, sql string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, sql).Scan(&n); err != nil {
+	if err := conn.QueryRow(ctx, sql, args...).Scan(dst); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-	return n
 }

@@ -60,6 +60,14 @@ type desktopCore struct {
 // the test's sessions leave in Docker is removed at its end.
 func startDesktopCore(t *testing.T) *desktopCore {
 	t.Helper()
+	return startDesktopCoreOn(t, emptyDatabase(t), "", true)
+}
+
+// startDesktopCoreOn is startDesktopCore on database db, with serverExtra
+// added to the server block. The first core on a database creates the
+// admin (firstOnDB); later ones only log it in.
+func startDesktopCoreOn(t *testing.T, db, serverExtra string, firstOnDB bool) *desktopCore {
+	t.Helper()
 	dockerOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
@@ -83,9 +91,15 @@ server {
   listen     = "%[3]s"
   public_url = "http://%[3]s"
   state_dir  = "%[4]s"
+`+strings.ReplaceAll(serverExtra, "%", "%%")+`
 }
-`+hcl, emptyDatabase(t))
-	c := startCore(t, path, addr)
+`+hcl, db)
+	var c *core
+	if firstOnDB {
+		c = startCore(t, path, addr)
+	} else {
+		c = startCoreNoAdmin(t, path, addr)
+	}
 	dc := &desktopCore{core: c, path: path, docker: dockerOnce.cli}
 	dc.admin = dc.login(t, "admin", adminPassword)
 	// Registered after startCore's own cleanup, so it runs first, while

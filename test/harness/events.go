@@ -11,11 +11,14 @@ import (
 	"strings"
 )
 
-// Change is one event of the core's session stream.
+// Change is one event of the core's session stream: a change of state,
+// or (From equal to State) of a start's progress.
 type Change struct {
-	ID    string `json:"id"`
-	State string `json:"state"`
-	From  string `json:"from"`
+	ID           string `json:"id"`
+	State        string `json:"state"`
+	From         string `json:"from"`
+	StartPhase   string `json:"start_phase"`
+	StartMessage string `json:"start_message"`
 }
 
 // Events is the core's live feed of session state changes
@@ -129,4 +132,32 @@ func (e *Events) judge(ctx context.Context, ch Change, id string, want []string)
 		return true, errors.Join(fmt.Errorf("session %s failed while waiting for %v: %s", id, want, s.Error), err)
 	}
 	return false, nil
+}
+
+// Progress reads the stream until session id reaches state until and
+// returns the start progress announced on the way, in order. It fails as
+// WaitState does.
+func (e *Events) Progress(ctx context.Context, id, until string) ([]Change, error) {
+	var out []Change
+	for {
+		var ch Change
+		select {
+		case <-ctx.Done():
+			return out, fmt.Errorf("session %s did not reach %s: %w", id, until, ctx.Err())
+		case <-e.done:
+			select {
+			case ch = <-e.changes:
+			default:
+				return out, e.err
+			}
+		case ch = <-e.changes:
+		}
+		if ch.ID == id && ch.From == ch.State {
+			out = append(out, ch)
+			continue
+		}
+		if done, err := e.judge(ctx, ch, id, []string{until}); done {
+			return out, err
+		}
+	}
 }

@@ -77,7 +77,8 @@ func (c *wsConn) Read(p []byte) (int, error) {
 				if errors.As(err, &ce) {
 					// A close frame ends the byte stream, as FIN does on TCP;
 					// RFB readers see io.EOF (wrapped with the reason).
-					return 0, fmt.Errorf("%w (WebSocket closed: %d %s)", io.EOF, ce.Code, ce.Text)
+					// errors.As finds the *websocket.CloseError too.
+					return 0, fmt.Errorf("%w (WebSocket closed: %w)", io.EOF, ce)
 				}
 				return 0, err
 			}

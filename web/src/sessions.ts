@@ -1,5 +1,5 @@
 // What each session state means to a person, and what they can do in it.
-import type { SessionKind, SessionState, Template } from "./api/types";
+import type { Session, SessionEvent, SessionKind, SessionState, StartPhase, Template } from "./api/types";
 import { bytes, cores, duration } from "./format";
 
 export const stateLabel: Record<SessionState, string> = {
@@ -21,6 +21,27 @@ export const startSteps = 3;
 
 export function progressStep(s: SessionState): number | undefined {
   return progress[s];
+}
+
+/** The steps of a start, in order, as a person reads them. */
+export const startPhases: { phase: StartPhase; label: string }[] = [
+  { phase: "scheduled", label: "Found a place to run" },
+  { phase: "image_ready", label: "Image ready" },
+  { phase: "container_started", label: "Container started" },
+  { phase: "waiting_for_app", label: "Waiting for the app to answer" },
+];
+
+/**
+ * applyEvent is s after the event: a change of state ends the start
+ * progress it belonged to (the event carries the new one, if any).
+ */
+export function applyEvent(s: Session, ev: SessionEvent): Session {
+  return { ...s, state: ev.state, error: ev.error ?? s.error, start_phase: ev.start_phase, start_message: ev.start_message };
+}
+
+/** isStateChange: the event changed the state, not only the progress. */
+export function isStateChange(ev: SessionEvent): boolean {
+  return ev.from !== ev.state;
 }
 
 /** busy: a transition is under way; the UI shows progress and waits. */

@@ -5,7 +5,7 @@ import { api } from "./api/client";
 import { subscribeSessions } from "./api/events";
 import { messageOf } from "./api/problem";
 import type { List, Session, SessionEvent } from "./api/types";
-import { stateLabel } from "./sessions";
+import { applyEvent, isStateChange, stateLabel } from "./sessions";
 
 const pollMillis = 5000;
 
@@ -54,11 +54,11 @@ export function useSessions(): SessionsView {
           if (s.id !== ev.id) return [s];
           known = true;
           if (ev.state === "deleted") return [];
-          return [{ ...s, state: ev.state, error: ev.error ?? s.error }];
+          return [applyEvent(s, ev)];
         }),
       );
       if (!known) setGeneration((g) => g + 1); // created elsewhere: fetch it
-      setAnnouncement(`Session ${ev.id.slice(0, 8)}: ${stateLabel[ev.state] ?? ev.state}`);
+      if (isStateChange(ev)) setAnnouncement(`Session ${ev.id.slice(0, 8)}: ${stateLabel[ev.state] ?? ev.state}`);
     };
     return subscribeSessions(onEvent, setLive);
   }, []);

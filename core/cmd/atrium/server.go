@@ -77,6 +77,9 @@ func cmdServer(args []string) int {
 	log := newLogger(*level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the drain; a second one ends the process at
+	// once, for an operator who cannot wait.
+	go func() { <-ctx.Done(); stop() }()
 	if err := server.Run(ctx, cfg, server.Options{Logger: log, Version: version}); err != nil {
 		printError(err)
 		return 1

@@ -84,7 +84,8 @@ func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
 				if !ok {
 					return
 				}
-				b, _ := json.Marshal(sessionChange{ID: ch.ID.String(), State: string(ch.To), From: string(ch.From)})
+				b, _ := json.Marshal(sessionChange{ID: ch.ID.String(), State: string(ch.To), From: string(ch.From),
+					StartPhase: ch.StartPhase, StartMessage: ch.StartMessage})
 				if _, err := fmt.Fprintf(bw, "data: %s\n\n", b); err != nil || bw.Flush() != nil {
 					return
 				}
@@ -102,9 +103,12 @@ func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
 	return nil
 }
 
-// sessionChange is one server-sent event.
+// sessionChange is one server-sent event: a change of state, or (state
+// equal to from) of a start's progress.
 type sessionChange struct {
-	ID    string `json:"id"`
-	State string `json:"state"`
-	From  string `json:"from,omitempty"`
+	ID           string `json:"id"`
+	State        string `json:"state"`
+	From         string `json:"from,omitempty"`
+	StartPhase   string `json:"start_phase,omitempty"`
+	StartMessage string `json:"start_message,omitempty"`
 }

@@ -15,8 +15,12 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 }
 
 // readyz answers 200 only when every plugin serves and the database answers,
-// so a load balancer sends no traffic to a core that cannot serve it.
+// so a load balancer sends no traffic to a core that cannot serve it, and
+// 503 at once when the core drains before it stops.
 func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.draining.Load() {
+		return NewProblem(http.StatusServiceUnavailable, "draining", "this core is shutting down; send requests to another replica")
+	}
 	var problems []string
 	if s.deps.Plugins != nil {
 		if ok, down := s.deps.Plugins.Healthy(); !ok {

@@ -198,6 +198,8 @@ type response struct {
 	body    []byte
 	header  http.Header
 	cookies []*http.Cookie
+	// closes: the answer asked to close the connection.
+	closes bool
 }
 
 func (r response) json(t *testing.T, v any) {
@@ -236,7 +238,7 @@ func (w *world) do(c caller, method, path, body string, hdr ...string) response 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, body: b, header: resp.Header, cookies: resp.Cookies()}
+	return response{status: resp.StatusCode, body: b, header: resp.Header, cookies: resp.Cookies(), closes: resp.Close}
 }
 
 // digest fingerprints every table that holds tenant state, to prove a

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -71,7 +72,9 @@ type Deps struct {
 // Server is the core's HTTP server.
 type Server struct {
 	// closing is closed at Shutdown so long-lived streams end.
-	closing    chan struct{}
+	closing chan struct{}
+	// draining is set by Drain: /readyz fails from then on.
+	draining   atomic.Bool
 	app        *fiber.App
 	deps       Deps
 	log        hclog.Logger
@@ -105,6 +108,7 @@ func New(deps Deps) *Server {
 		appproxy.ConfigureServer(&cfg)
 	}
 	s.app = fiber.New(cfg)
+	s.app.Use(s.closeWhileDraining)
 	if deps.AppRouter != nil {
 		s.app.Use(deps.AppRouter)
 	}
@@ -190,6 +194,25 @@ func (s *Server) App() *fiber.App { return s.app }
 // Serve serves on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	return s.app.Listener(ln)
+}
+
+// Drain marks the core as going away: /readyz fails from now on, so load
+// balancers send new work to other replicas, and each answer asks its
+// client to close the connection, so none idles here. Everything else is
+// still served; Shutdown then stops accepting.
+func (s *Server) Drain() {
+	s.draining.Store(true)
+}
+
+// closeWhileDraining asks for the connection to be closed after each
+// answer while the core drains, but a WebSocket upgrade's, whose
+// connection the handler took over.
+func (s *Server) closeWhileDraining(c *fiber.Ctx) error {
+	err := c.Next()
+	if s.draining.Load() && c.Response().StatusCode() != fiber.StatusSwitchingProtocols {
+		c.Context().SetConnectionClose()
+	}
+	return err
 }
 
 // Shutdown ends long-lived streams, stops accepting connections and waits

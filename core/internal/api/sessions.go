@@ -49,16 +49,28 @@ type sessionView struct {
 	LastActivityAt *time.Time `json:"last_activity_at,omitempty"`
 	StoppedAt      *time.Time `json:"stopped_at,omitempty"`
 	Error          string     `json:"error,omitempty"`
+	// StartPhase is how far a start or resume under way has got (one of
+	// scheduled, image_ready, container_started, waiting_for_app), with
+	// the reporter's StartMessage; a failed session keeps the phase it
+	// failed in. Absent when no start is under way.
+	StartPhase   string     `json:"start_phase,omitempty"`
+	StartMessage string     `json:"start_message,omitempty"`
+	StartPhaseAt *time.Time `json:"start_phase_at,omitempty"`
 }
 
 // viewSession shows s; kind names its workspace's protocol.
 func viewSession(s store.Session, kind string) sessionView {
-	return sessionView{
+	v := sessionView{
 		ID: s.ID, OrgID: s.OrgID, UserID: s.UserID, Template: s.Template, Kind: kind, Runtime: s.Runtime,
 		State: string(s.State), CPUMillis: s.CPUMillis, MemoryBytes: s.MemoryBytes,
 		CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, LastActivityAt: s.LastActivityAt,
 		StoppedAt: s.StoppedAt, Error: s.Error,
+		StartMessage: s.StartMessage, StartPhaseAt: s.StartPhaseAt,
 	}
+	if s.StartPhase != nil {
+		v.StartPhase = *s.StartPhase
+	}
+	return v
 }
 
 // templateView is a template a caller may use, with its limits.

@@ -118,8 +118,13 @@ func (p *Proxy) upgrade(c *fiber.Ctx, u *websocket.FastHTTPUpgrader, up *websock
 
 // run pumps both directions until either ends, then closes both.
 func (p *Proxy) run(ws, up *websocket.Conn, s store.Session, g access.Grant) {
-	sock := &socket{sessionID: s.ID.String(), grant: g, client: underlying(ws.NetConn()), upstream: up.NetConn()}
-	p.sockets.add(sock)
+	sock := &socket{sessionID: s.ID.String(), grant: g, ws: ws, client: underlying(ws.NetConn()), upstream: up.NetConn()}
+	if !p.sockets.add(sock) {
+		// The core is draining: the browser reconnects elsewhere.
+		_ = ws.WriteControl(websocket.CloseMessage, restartClose, time.Now().Add(closeWait))
+		sock.close()
+		return
+	}
 	if p.opts.SocketStarted != nil {
 		p.opts.SocketStarted(g)
 	}

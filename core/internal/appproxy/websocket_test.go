@@ -2,6 +2,7 @@ package appproxy
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/atrium-hq/atrium/core/internal/wsclose"
 )
 
 // dialWS opens a WebSocket through the front with the given Origin.
@@ -102,5 +105,37 @@ func TestWebSocketOrigin(t *testing.T) {
 	// And without the app cookie, the right origin is not enough.
 	if _, resp, err := f.dialWS(t, wsURL, f.appURL(w.sessA), ""); err == nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no cookie: %v %v", err, resp)
+	}
+}
+
+// TestWebSocketShutdownSaysRestarting: when the core drains, the browser's
+// app WebSocket gets close 1001 with the reason the web UI reconnects on,
+// and Shutdown returns once the socket has ended.
+func TestWebSocketShutdownSaysRestarting(t *testing.T) {
+	w := newWorld(t)
+	f := w.front(appDomain)
+	cookie := w.openApp(f, w.sessA, w.userA, w.loginA)
+	origin := f.appURL(w.sessA)
+	c, resp, err := f.dialWS(t, strings.Replace(origin, "http://", "ws://", 1)+"/ws", origin, PlainAppCookie+"="+cookie)
+	if err != nil {
+		t.Fatalf("dial: %v %v", err, resp)
+	}
+	defer c.Close()
+	must(t, c.WriteMessage(websocket.TextMessage, []byte("hello")))
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- f.p.Shutdown(ctx) }()
+	_, _, err = c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway || ce.Text != wsclose.CoreRestarting {
+		t.Fatalf("the app socket ended with %v, want close 1001 %q", err, wsclose.CoreRestarting)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
 	}
 }

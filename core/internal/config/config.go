@@ -46,8 +46,15 @@ type Server struct {
 	// which each session's apps get their own origin. Empty means apps are
 	// served path-based from the core's origin, which does not isolate them.
 	AppDomain string
-	// ShutdownTimeout bounds a graceful shutdown. Default 15s.
-	ShutdownTimeout time.Duration
+	// DrainGrace is how long a core told to stop (SIGTERM, SIGINT) keeps
+	// accepting connections while /readyz fails, so load balancers notice
+	// and send new work elsewhere. Zero stops accepting at once. Default 5s.
+	DrainGrace time.Duration
+	// DrainTimeout bounds the rest of the drain: once the core stops
+	// accepting, API requests in flight have this long to finish and
+	// streams to close before the core stops anyway. Read from
+	// drain_timeout, or its old name shutdown_timeout. Default 30s.
+	DrainTimeout time.Duration
 	// PluginTimeout bounds each control call to a plugin. Default 10s.
 	PluginTimeout time.Duration
 	// SecretsKeyFile holds the 32-byte key that seals session secrets in

@@ -26,8 +26,8 @@ func TestParseEmptyUsesDefaults(t *testing.T) {
 	if s.StateDir != filepath.Join(state, "atrium") {
 		t.Errorf("state_dir %q, want %q", s.StateDir, filepath.Join(state, "atrium"))
 	}
-	if s.ShutdownTimeout != 15*time.Second || s.PluginTimeout != 10*time.Second {
-		t.Errorf("timeouts %v %v, want 15s 10s", s.ShutdownTimeout, s.PluginTimeout)
+	if s.DrainGrace != 5*time.Second || s.DrainTimeout != 30*time.Second || s.PluginTimeout != 10*time.Second {
+		t.Errorf("timeouts %v %v %v, want 5s 30s 10s", s.DrainGrace, s.DrainTimeout, s.PluginTimeout)
 	}
 	if cfg.Database != nil || len(cfg.Plugins)+len(cfg.Runtimes)+len(cfg.Templates) != 0 {
 		t.Errorf("empty file decoded to blocks: %+v", cfg)
@@ -60,7 +60,8 @@ server {
   public_url       = "https://atrium.example.com/"
   state_dir        = "state"
   app_domain       = "*.Apps.Example.com"
-  shutdown_timeout = "1m"
+  drain_grace      = "0s"
+  drain_timeout    = "1m"
   plugin_timeout   = "2s"
 }
 database {
@@ -123,8 +124,8 @@ template "small" {
 	if s.StateDir != filepath.Join(dir, "state") {
 		t.Errorf("state_dir %q, want it under the base directory", s.StateDir)
 	}
-	if s.ShutdownTimeout != time.Minute || s.PluginTimeout != 2*time.Second {
-		t.Errorf("timeouts %v %v", s.ShutdownTimeout, s.PluginTimeout)
+	if s.DrainGrace != 0 || s.DrainTimeout != time.Minute || s.PluginTimeout != 2*time.Second {
+		t.Errorf("timeouts %v %v %v", s.DrainGrace, s.DrainTimeout, s.PluginTimeout)
 	}
 	if s.DeclRange.Start.Line != 2 {
 		t.Errorf("server DeclRange line %d, want 2", s.DeclRange.Start.Line)
@@ -149,7 +150,7 @@ template "small" {
 	if r == nil || len(r.Networks) != 2 || r.Networks[0] != want[0] || r.Networks[1] != want[1] {
 		t.Fatalf("runtime networks = %v, want %v", r.Networks, want)
 	}
-	if r.Config == nil || r.PluginRange.Start.Line != 24 {
+	if r.Config == nil || r.PluginRange.Start.Line != 25 {
 		t.Errorf("runtime config %v, plugin range line %d", r.Config, r.PluginRange.Start.Line)
 	}
 	if w := cfg.Workspace("desktop"); w == nil || w.Config == nil {
@@ -265,8 +266,18 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "bad durations",
-			src:  "server {\n  shutdown_timeout = \"15\"\n  plugin_timeout = \"0s\"\n}\n",
-			want: []wantDiag{{2, "Invalid duration"}, {3, "Invalid duration"}},
+			src:  "server {\n  shutdown_timeout = \"15\"\n  plugin_timeout = \"0s\"\n  drain_grace = \"-1s\"\n}\n",
+			want: []wantDiag{{2, "Invalid duration"}, {3, "Invalid duration"}, {4, "Invalid duration"}},
+		},
+		{
+			name: "drain timeout under both names",
+			src:  "server {\n  drain_timeout = \"30s\"\n  shutdown_timeout = \"15s\"\n}\n",
+			want: []wantDiag{{3, "Two drain timeouts"}},
+		},
+		{
+			name: "drain timeout of zero",
+			src:  "server {\n  drain_timeout = \"0s\"\n}\n",
+			want: []wantDiag{{2, "Invalid duration"}},
 		},
 		{
 			name: "negative template duration",
@@ -433,5 +444,14 @@ func TestDiagnosticsErrorIsNilWithoutErrors(t *testing.T) {
 	cfg := mustParse(t, "")
 	if err := cfg.DiagnosticsError(nil); err != nil {
 		t.Errorf("DiagnosticsError(nil) = %v, want nil", err)
+	}
+}
+
+// TestShutdownTimeoutIsDrainTimeout: files written before drain_timeout
+// existed keep their bound under the old name.
+func TestShutdownTimeoutIsDrainTimeout(t *testing.T) {
+	cfg := mustParse(t, "server {\n  shutdown_timeout = \"45s\"\n}\n")
+	if cfg.Server.DrainTimeout != 45*time.Second {
+		t.Errorf("DrainTimeout = %v from shutdown_timeout = 45s", cfg.Server.DrainTimeout)
 	}
 }

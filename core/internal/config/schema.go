@@ -25,11 +25,17 @@ var serverSchema = &hcl.BodySchema{
 		{Name: "public_url"},
 		{Name: "state_dir"},
 		{Name: "app_domain"},
-		{Name: "shutdown_timeout"},
+		{Name: "drain_grace"},
+		{Name: "drain_timeout"},
+		{Name: oldDrainTimeout},
 		{Name: "plugin_timeout"},
 		{Name: "secrets_key_file"},
 	},
 }
+
+// oldDrainTimeout is drain_timeout's former name, still read; examples
+// show the new name only.
+const oldDrainTimeout = "shutdown_timeout"
 
 var databaseSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{

@@ -17,7 +17,8 @@ import (
 // Defaults for the server block.
 const (
 	defaultListen          = "127.0.0.1:8080"
-	defaultShutdownTimeout = 15 * time.Second
+	defaultDrainGrace      = 5 * time.Second
+	defaultDrainTimeout    = 30 * time.Second
 	defaultPluginTimeout   = 10 * time.Second
 )
 
@@ -25,7 +26,8 @@ const (
 func (d *decoder) server(b *hcl.Block) Server {
 	s := Server{
 		Listen:          defaultListen,
-		ShutdownTimeout: defaultShutdownTimeout,
+		DrainGrace:      defaultDrainGrace,
+		DrainTimeout:    defaultDrainTimeout,
 		PluginTimeout:   defaultPluginTimeout,
 	}
 	var attrs hcl.Attributes
@@ -79,7 +81,7 @@ func (d *decoder) server(b *hcl.Block) Server {
 			s.SecretsKeyFile = filepath.Join(d.baseDir, s.SecretsKeyFile)
 		}
 	}
-	d.positiveDuration(attrs["shutdown_timeout"], &s.ShutdownTimeout)
+	d.drain(attrs, &s)
 	d.positiveDuration(attrs["plugin_timeout"], &s.PluginTimeout)
 	return s
 }
@@ -102,14 +104,36 @@ func (d *decoder) database(b *hcl.Block) *Database {
 	return db
 }
 
+// drain decodes drain_grace and drain_timeout. shutdown_timeout is
+// drain_timeout's old name, still read so existing files keep working;
+// both at once is refused, since only one can win.
+func (d *decoder) drain(attrs hcl.Attributes, s *Server) {
+	d.duration(attrs["drain_grace"], &s.DrainGrace, true)
+	old, cur := attrs[oldDrainTimeout], attrs["drain_timeout"]
+	if old != nil && cur != nil {
+		d.errorf(old.NameRange, "Two drain timeouts", "shutdown_timeout is the old name of drain_timeout; remove it and keep drain_timeout.")
+		return
+	}
+	if cur == nil {
+		cur = old
+	}
+	d.positiveDuration(cur, &s.DrainTimeout)
+}
+
 // positiveDuration stores a duration attribute that must be above zero.
 func (d *decoder) positiveDuration(a *hcl.Attribute, dst *time.Duration) {
+	d.duration(a, dst, false)
+}
+
+// duration stores a duration attribute that must not be negative, and
+// must be above zero unless zeroOK.
+func (d *decoder) duration(a *hcl.Attribute, dst *time.Duration, zeroOK bool) {
 	var s string
 	if !d.str(a, &s) {
 		return
 	}
 	v, err := parseDuration(s)
-	if err == nil && v == 0 {
+	if err == nil && v == 0 && !zeroOK {
 		err = errors.New("it must be longer than zero")
 	}
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/atrium-hq/atrium/core/internal/access"
+	"github.com/atrium-hq/atrium/core/internal/wsclose"
 )
 
 // ErrShuttingDown is returned by Registry.Run once Shutdown has begun.
@@ -19,7 +20,7 @@ var ErrShuttingDown = errors.New("relay registry is shutting down; no new relays
 const (
 	reasonSessionStopped = "session stopped"
 	reasonLoggedOut      = "logged out"
-	reasonShutdown       = "server shutting down"
+	reasonShutdown       = wsclose.CoreRestarting
 	reasonRevoked        = "access revoked; log in again"
 )
 

@@ -11,6 +11,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/atrium-hq/atrium/core/internal/relay"
+	"github.com/atrium-hq/atrium/core/internal/wsclose"
 )
 
 // readBytes reads binary messages from ws until n bytes have arrived.
@@ -218,7 +219,7 @@ func TestRegistryClosesBySessionUserAndAll(t *testing.T) {
 	if n := e.registry.CloseAll(); n != 1 {
 		t.Fatalf("CloseAll ended %d relays, want 1", n)
 	}
-	expectClose(c, websocket.CloseGoingAway, "server shutting down")
+	expectClose(c, websocket.CloseGoingAway, wsclose.CoreRestarting)
 	waitFor(t, "every relay returns", 5*time.Second, func() bool { return e.registry.Len() == 0 })
 }
 

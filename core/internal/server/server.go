@@ -41,9 +41,9 @@ type Options struct {
 // janitorEvery is how often expired login sessions are deleted.
 const janitorEvery = time.Hour
 
-// Run serves Atrium until ctx ends, then shuts down gracefully: it stops
-// accepting connections, stops the plugins, closes the database pool and
-// stops the embedded PostgreSQL last.
+// Run serves Atrium until ctx ends, then shuts down gracefully: it drains
+// (see drain), stops the plugins, closes the database pool and stops the
+// embedded PostgreSQL last.
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	log := opts.Logger
 	if log == nil {
@@ -171,21 +171,40 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return fmt.Errorf("http server stopped: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	drain(cfg.Server, srv, relays, apps, log)
+	return nil
+}
+
+// drain stops the core the way a rolling restart needs: /readyz fails at
+// once and, for the grace, the core serves on so load balancers notice;
+// then it stops accepting, tells every desktop relay and app WebSocket
+// "core restarting" (1001) so browsers reconnect elsewhere, and waits up
+// to the drain timeout for API requests in flight. Plugins, the session
+// manager and the database stop after it returns (Run's defers).
+func drain(cfg config.Server, srv *api.Server, relays *relay.Registry, apps *appproxy.Proxy, log hclog.Logger) {
+	log.Info("draining: /readyz fails from now on", "grace", cfg.DrainGrace, "timeout", cfg.DrainTimeout)
+	srv.Drain()
+	time.Sleep(cfg.DrainGrace)
+	log.Info("draining: no longer accepting connections; closing streams")
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
 	defer cancel()
-	// Live desktops first: the HTTP server waits for its connections, and
-	// a relay would hold one open for as long as its user works.
-	if err := relays.Shutdown(shutdownCtx); err != nil {
+	// The HTTP server stops accepting at once and then waits for requests
+	// in flight; streams close beside that wait, since the server does not
+	// wait for WebSockets (their connections are taken over).
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Shutdown(ctx) }()
+	if err := relays.Shutdown(ctx); err != nil {
 		log.Warn("close relays", "error", err)
 	}
-	if err := apps.Shutdown(shutdownCtx); err != nil {
+	if err := apps.Shutdown(ctx); err != nil {
 		log.Warn("close app connections", "error", err)
 	}
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := <-httpDone; errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("drain timeout passed with requests still in flight; stopping anyway", "timeout", cfg.DrainTimeout)
+	} else if err != nil {
 		log.Warn("http shutdown", "error", err)
 	}
-	return nil
+	log.Info("drained")
 }
 
 // firstStartToken issues a setup token when the database has no user yet,

@@ -88,13 +88,14 @@ func TestCreateRunsSessionThroughReconciler(t *testing.T) {
 		t.Fatalf("runtime sessions by label: %+v", list.Sessions)
 	}
 
-	// The owner saw every change live.
+	// The owner saw every change of state live (the start's progress in
+	// between is TestStartPhasesReachStoreAndWatcherInOrder's).
 	var seen []store.SessionState
 	deadline := time.After(10 * time.Second)
 	for len(seen) == 0 || seen[len(seen)-1] != store.StateRunning {
 		select {
 		case c := <-changes:
-			if c.ID == s.ID {
+			if c.ID == s.ID && c.StateChanged() {
 				seen = append(seen, c.To)
 			}
 		case <-deadline:

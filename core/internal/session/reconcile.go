@@ -26,7 +26,12 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer cancel()
 	defer m.locks.close()
 
-	m.watcher.hook(func(Change, bool) { m.wake() })
+	m.watcher.hook(func(c Change, reset bool) {
+		// Progress of a start under way gives the reconciler nothing to do.
+		if reset || c.StateChanged() {
+			m.wake()
+		}
+	})
 	watchDone := make(chan struct{})
 	go func() { defer close(watchDone); m.watcher.Run(ctx) }()
 	defer func() { <-watchDone }()

@@ -154,7 +154,11 @@ func TestWatcherShowsOnlyVisibleSessions(t *testing.T) {
 		go func() {
 			for c := range ch {
 				mu.Lock()
-				seen[name] = append(seen[name], c.To)
+				// Changes of state only; a stranger must see no start
+				// progress either.
+				if c.StateChanged() || name == "bob" {
+					seen[name] = append(seen[name], c.To)
+				}
 				mu.Unlock()
 			}
 		}()

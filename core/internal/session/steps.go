@@ -171,7 +171,7 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 		return m.fail(ctx, s, fmt.Sprintf("the workspace %q could not say what to launch: %v", tpl.Workspace, err))
 	}
 	cctx, cancel = m.callCtx(ctx)
-	started, err := rt.StartSession(cctx, runtime.StartRequest{Session: rs, Spec: ls.Spec})
+	started, err := rt.StartSession(cctx, runtime.StartRequest{Session: rs, Spec: ls.Spec, Progress: m.progress(ctx, s)})
 	cancel()
 	if err != nil {
 		return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not start the session: %v", s.Runtime, err))
@@ -181,6 +181,7 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 		m.destroy(ctx, s, false)
 		return err
 	}
+	m.setPhase(ctx, s, runtime.PhaseWaitingForApp, waitingMessage(desc))
 	if err := m.awaitReady(ctx, rt, s, desc, store.StateStarting); err != nil {
 		if errors.Is(err, errSuperseded) || ctx.Err() != nil {
 			return err
@@ -315,7 +316,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 		return m.fail(ctx, s, fmt.Sprintf("the workspace %q could not describe itself: %v", tpl.Workspace, err))
 	}
 	cctx, cancel = m.callCtx(ctx)
-	res, err := rt.ResumeSession(cctx, runtime.ResumeRequest{SessionID: s.ID.String(), Handle: handleOf(s)})
+	res, err := rt.ResumeSession(cctx, runtime.ResumeRequest{SessionID: s.ID.String(), Handle: handleOf(s), Progress: m.progress(ctx, s)})
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -326,6 +327,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 	if s, err = m.setHandle(ctx, s, res.Handle, res.Status.InstanceID); err != nil {
 		return err
 	}
+	m.setPhase(ctx, s, runtime.PhaseWaitingForApp, waitingMessage(desc))
 	if err := m.awaitReady(ctx, rt, s, desc, store.StateResuming); err != nil {
 		if errors.Is(err, errSuperseded) || ctx.Err() != nil {
 			return err

@@ -15,18 +15,26 @@ import (
 )
 
 // NotifyChannel is the PostgreSQL channel on which the sessions table's
-// trigger announces every change of state.
+// trigger announces every change of state and of start phase.
 const NotifyChannel = "atrium_session_state"
 
-// Change is one change of a session's state, as the database announced it.
-// The JSON form is what the API streams to browsers.
+// Change is one change of a session's state or start phase, as the
+// database announced it.
 type Change struct {
 	ID     uuid.UUID          `json:"id"`
 	OrgID  uuid.UUID          `json:"org_id"`
 	UserID uuid.UUID          `json:"user_id"`
 	From   store.SessionState `json:"from,omitempty"`
 	To     store.SessionState `json:"to"`
+	// StartPhase and StartMessage are the session's start progress after
+	// the change ("" when none); see store.Queries.SetStartPhase.
+	StartPhase   string `json:"start_phase,omitempty"`
+	StartMessage string `json:"start_message,omitempty"`
 }
+
+// StateChanged reports whether the state changed; when it did not, only
+// the start phase did.
+func (c Change) StateChanged() bool { return c.From != c.To }
 
 // subscriberBuffer is how many changes a subscriber may fall behind before
 // it is dropped; a dropped subscriber's channel closes and it must reload.

@@ -53,6 +53,11 @@ type Session struct {
 	LastActivityAt *time.Time `db:"last_activity_at"`
 	StoppedAt      *time.Time `db:"stopped_at"`
 	Error          string     `db:"error"`
+	// StartPhase is how far a start or resume has got (a runtime.Phase
+	// name), nil when none is under way; see SetStartPhase.
+	StartPhase   *string    `db:"start_phase"`
+	StartMessage string     `db:"start_message"`
+	StartPhaseAt *time.Time `db:"start_phase_at"`
 }
 
 // NewSession is what CreateSession needs.
@@ -98,7 +103,7 @@ type SessionEvent struct {
 
 const sessionCols = `s.id, s.org_id, s.user_id, s.template, s.runtime, s.state, s.instance_id, s.handle_version,
 	s.handle_data, s.cpu_millis, s.memory_bytes, s.secrets_sealed, s.created_at, s.updated_at, s.started_at,
-	s.last_activity_at, s.stopped_at, s.error`
+	s.last_activity_at, s.stopped_at, s.error, s.start_phase, s.start_message, s.start_phase_at`
 
 // sessionVisible: platform admins see all sessions, org admins their
 // organisations' sessions, members their own sessions in their
@@ -215,7 +220,12 @@ func (q *Queries) TransitionSession(ctx context.Context, sc Scope, id uuid.UUID,
 		rows, _ := q.db.Query(ctx, `UPDATE sessions s SET state = $2,
 				started_at = CASE WHEN $2 = 'running' THEN coalesce(s.started_at, now()) ELSE s.started_at END,
 				stopped_at = CASE WHEN $2 IN ('stopped', 'failed') THEN now() ELSE s.stopped_at END,
-				error = CASE WHEN $2 = 'failed' THEN $3 ELSE s.error END
+				error = CASE WHEN $2 = 'failed' THEN $3 ELSE s.error END,
+				-- A failed start keeps how far it got; any other change
+				-- ends the start the phase belonged to.
+				start_phase = CASE WHEN $2 = 'failed' THEN s.start_phase END,
+				start_message = CASE WHEN $2 = 'failed' THEN s.start_message ELSE '' END,
+				start_phase_at = CASE WHEN $2 = 'failed' THEN s.start_phase_at END
 			WHERE s.id = $1 RETURNING `+sessionCols, id, string(t.To), t.Error)
 		if s, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session]); err != nil {
 			return classify(err, fmt.Sprintf("transition session %s from %s to %s", id, cur, t.To))

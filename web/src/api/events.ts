@@ -11,6 +11,8 @@ const handlers = new Set<Handler>();
 const modeHandlers = new Set<ModeHandler>();
 let source: EventSource | null = null;
 let mode: Mode = "reconnecting";
+/** reopenMillis is how long a refused stream waits before it is tried again. */
+const reopenMillis = 15_000;
 
 function setMode(m: Mode): void {
   mode = m;
@@ -31,8 +33,17 @@ function open(): void {
   };
   source.onerror = () => {
     // EventSource retries by itself after a dropped stream (CONNECTING);
-    // it gives up (CLOSED) when the answer was not an event stream.
-    setMode(source?.readyState === EventSource.CLOSED ? "polling" : "reconnecting");
+    // it gives up (CLOSED) when the answer was not an event stream, as a
+    // load balancer's 502 while a core restarts is: subscribers poll, and
+    // the stream is tried again later.
+    const closed = source?.readyState === EventSource.CLOSED;
+    setMode(closed ? "polling" : "reconnecting");
+    if (closed) {
+      const dead = source;
+      setTimeout(() => {
+        if (source === dead && handlers.size > 0) open();
+      }, reopenMillis);
+    }
   };
 }
 

@@ -145,12 +145,26 @@ export interface Session {
   created_at: string;
   error?: string | null;
   url?: string;
+  /** start_phase: how far a start or resume under way has got. */
+  start_phase?: StartPhase;
+  /** start_message: the runtime's (or the core's) words on that phase. */
+  start_message?: string;
 }
 
+/** StartPhase: the steps of a start, in order (sdk/runtime.Phase). */
+export type StartPhase = "scheduled" | "image_ready" | "container_started" | "waiting_for_app";
+
+/**
+ * SessionEvent is one change the event stream announces: of state, or
+ * (from equal to state) of a start's progress.
+ */
 export interface SessionEvent {
   id: string;
   state: SessionState;
+  from?: SessionState;
   error?: string | null;
+  start_phase?: StartPhase;
+  start_message?: string;
 }
 
 /** OpenedApp is where the browser goes to open a session's web app. */

@@ -1,14 +1,15 @@
 // DesktopConnection keeps a noVNC session connected to one Atrium session
-// through the core's relay, reconnecting after network drops.
+// through the core's relay, reconnecting after network drops and when the
+// core it went through restarts.
 import RFB from "@novnc/novnc";
 import { api } from "../api/client";
 import { ApiError, messageOf } from "../api/problem";
 import type { ConnectTicket } from "../api/types";
 
 export type ConnectionStatus =
-  | { kind: "connecting"; attempt: number }
+  | { kind: "connecting"; attempt: number; restarting?: boolean }
   | { kind: "connected" }
-  | { kind: "lost"; attempt: number; retryInSeconds: number }
+  | { kind: "lost"; attempt: number; retryInSeconds: number; restarting?: boolean }
   | { kind: "offline" }
   | { kind: "failed"; message: string };
 
@@ -25,6 +26,22 @@ export interface Callbacks {
 
 const maxBackoffSeconds = 15;
 
+/**
+ * The close a core sends its relays when it drains before it stops (a
+ * rolling restart): code 1001 with this reason, from the core's wsclose
+ * package. The session runs on, so the page reconnects by itself.
+ */
+const goingAway = 1001;
+const coreRestarting = "core restarting";
+
+/**
+ * restartJitterSeconds spreads the reconnects of everyone a restarting
+ * core served, so the replicas left are not hit all in the same instant.
+ */
+function restartJitterSeconds(): number {
+  return 0.2 + Math.random() * 0.8;
+}
+
 /** wsURL turns the relay path the core returns into a WebSocket URL. */
 function wsURL(path: string): string {
   const u = new URL(path, location.href);
@@ -37,6 +54,8 @@ export class DesktopConnection {
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** restarting is set while reconnecting after a core restart's close. */
+  private restarting = false;
   private readonly onOnline = () => this.reconnectNow();
   private readonly onOffline = () => {
     if (this.rfb) return; // noVNC notices by itself if the socket dies
@@ -82,7 +101,7 @@ export class DesktopConnection {
 
   private async connect(): Promise<void> {
     this.attempt++;
-    this.cb.onStatus({ kind: "connecting", attempt: this.attempt });
+    this.cb.onStatus({ kind: "connecting", attempt: this.attempt, restarting: this.restarting });
     if (!navigator.onLine) {
       this.cb.onStatus({ kind: "offline" });
       return;
@@ -102,15 +121,22 @@ export class DesktopConnection {
       return;
     }
     if (this.closed) return;
-    // The relay authenticates to the VNC server itself, so noVNC sends no
-    // password (security type None).
-    const rfb = new RFB(this.target, wsURL(ticket.url), { wsProtocols: ["binary"], shared: true });
+    // The page opens the WebSocket itself, to read the close code and
+    // reason noVNC does not pass on. The relay authenticates to the VNC
+    // server itself, so noVNC sends no password (security type None).
+    const ws = new WebSocket(wsURL(ticket.url), ["binary"]);
+    let restart = false;
+    ws.addEventListener("close", (e) => {
+      restart = e.code === goingAway && e.reason === coreRestarting;
+    });
+    const rfb = new RFB(this.target, ws, { shared: true });
     rfb.scaleViewport = true; // fit the window when the server cannot resize
     rfb.resizeSession = true; // ask the server to match the window
     rfb.background = "transparent";
     let refusal = "";
     rfb.addEventListener("connect", () => {
       this.attempt = 0;
+      this.restarting = false;
       this.cb.onStatus({ kind: "connected" });
       rfb.focus({ preventScroll: true });
     });
@@ -118,6 +144,14 @@ export class DesktopConnection {
       if (this.rfb !== rfb) return;
       this.rfb = null;
       if (this.closed) return;
+      if (restart) {
+        // The core went away, not the session: fetch a new ticket through
+        // whichever core answers now, without asking the page to re-read
+        // the session (the restarting core cannot answer that).
+        this.restarting = true;
+        this.scheduleRetry(restartJitterSeconds());
+        return;
+      }
       if (refusal) {
         // Retrying cannot fix a refused handshake; say why and stop.
         this.cb.onStatus({ kind: "failed", message: refusal });
@@ -133,14 +167,14 @@ export class DesktopConnection {
     this.rfb = rfb;
   }
 
-  private scheduleRetry(): void {
+  /** scheduleRetry waits wait seconds (default: backoff by attempt). */
+  private scheduleRetry(wait = Math.min(maxBackoffSeconds, 2 ** Math.min(this.attempt, 4))): void {
     if (this.closed) return;
     if (!navigator.onLine) {
       this.cb.onStatus({ kind: "offline" });
       return; // the online event resumes
     }
-    const wait = Math.min(maxBackoffSeconds, 2 ** Math.min(this.attempt, 4));
-    this.cb.onStatus({ kind: "lost", attempt: this.attempt, retryInSeconds: wait });
+    this.cb.onStatus({ kind: "lost", attempt: this.attempt, retryInSeconds: Math.ceil(wait), restarting: this.restarting });
     this.timer = setTimeout(() => void this.connect(), wait * 1000);
   }
 }

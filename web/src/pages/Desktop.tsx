@@ -9,7 +9,7 @@ import { Link } from "../components/Link";
 import { SessionActions } from "../components/SessionActions";
 import { StateBadge } from "../components/StateBadge";
 import { DesktopConnection, type ConnectionStatus } from "../desktop/connection";
-import { isOver, kindLabel, stateLabel } from "../sessions";
+import { applyEvent, isOver, kindLabel, startPhases, stateLabel } from "../sessions";
 
 const pollMillis = 3000;
 
@@ -20,6 +20,8 @@ const pollMillis = 3000;
  */
 export function DesktopPage({ id }: { id: string }) {
   const [session, setSession] = useState<Session>();
+  const known = useRef<Session | undefined>(undefined);
+  known.current = session;
   const [error, setError] = useState("");
   const [generation, setGeneration] = useState(0);
   const [live, setLive] = useState<"live" | "reconnecting" | "polling">("reconnecting");
@@ -32,6 +34,11 @@ export function DesktopPage({ id }: { id: string }) {
       .then((s) => alive && (setSession(s), setError("")))
       .catch((e: unknown) => {
         if (!alive) return;
+        // No answer, or a 5xx, while a core restarts says nothing about
+        // the session: keep showing it (the desktop reconnects by itself)
+        // and let the next poll ask again.
+        const refused = e instanceof ApiError && e.status >= 400 && e.status < 500;
+        if (known.current && !refused) return;
         setError(e instanceof ApiError && e.status === 404 ? "This session does not exist, or it is not yours." : messageOf(e));
       });
     return () => {
@@ -42,7 +49,7 @@ export function DesktopPage({ id }: { id: string }) {
   useEffect(
     () =>
       subscribeSessions((ev) => {
-        if (ev.id === id) setSession((s) => s && { ...s, state: ev.state, error: ev.error ?? s.error });
+        if (ev.id === id) setSession((s) => s && applyEvent(s, ev));
       }, setLive),
     [id],
   );
@@ -118,6 +125,7 @@ function StatusPanel({ session }: { session: Session }) {
     <section class={`status-panel ${isOver(s) ? "over" : ""}`} aria-live="polite">
       <h1 tabIndex={-1}>{stateLabel[s] ?? s}</h1>
       <p>{text}</p>
+      {(s === "pending" || s === "starting" || s === "resuming") && <StartCard session={session} />}
       {session.error && <Alert>{session.error}</Alert>}
       {isOver(s) && (
         <p>
@@ -126,6 +134,31 @@ function StatusPanel({ session }: { session: Session }) {
           </Link>
         </p>
       )}
+    </section>
+  );
+}
+
+/**
+ * StartCard shows how far a start or resume has got: the steps, the
+ * current one in words, and what the runtime said about it. Before the
+ * first report it says the start was asked for.
+ */
+function StartCard({ session }: { session: Session }) {
+  const current = startPhases.findIndex((p) => p.phase === session.start_phase);
+  const label = current >= 0 ? startPhases[current].label : session.state === "pending" ? "Queued" : "Asking the runtime to start it";
+  return (
+    <section class="start-card" aria-label="Start progress" data-phase={session.start_phase ?? ""}>
+      <p class="start-phase">
+        <strong>{label}</strong>
+      </p>
+      {session.start_message && <p class="start-message">{session.start_message}</p>}
+      <ol class="start-steps">
+        {startPhases.map((p, i) => (
+          <li key={p.phase} class={i < current ? "done" : i === current ? "current" : ""} aria-current={i === current ? "step" : undefined}>
+            {p.label}
+          </li>
+        ))}
+      </ol>
     </section>
   );
 }
@@ -233,17 +266,24 @@ function Screen({ session, onRefused, onChanged }: ScreenProps) {
   );
 }
 
+/** restartingText is the banner while a core restarts under the desktop. */
+const restartingText = "Atrium is restarting. Reconnecting to your desktop, which keeps running…";
+
 function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionStatus; countdown: number; onRetry: () => void }) {
   if (status.kind === "connected") return <div class="visually-hidden" role="status">Connected to the desktop.</div>;
   let text: string;
   let retry = false;
+  const restarting = (status.kind === "lost" || status.kind === "connecting") && status.restarting === true;
   switch (status.kind) {
     case "connecting":
-      text = status.attempt > 1 ? `Reconnecting to the desktop (attempt ${status.attempt})…` : "Connecting to the desktop…";
+      if (status.restarting) text = restartingText;
+      else text = status.attempt > 1 ? `Reconnecting to the desktop (attempt ${status.attempt})…` : "Connecting to the desktop…";
       break;
     case "lost":
-      text = `The connection to the desktop was lost. Your session is still running. Reconnecting in ${countdown} s…`;
-      retry = true;
+      text = status.restarting
+        ? restartingText
+        : `The connection to the desktop was lost. Your session is still running. Reconnecting in ${countdown} s…`;
+      retry = !status.restarting;
       break;
     case "offline":
       text = "You are offline. The desktop reconnects when your network is back; your session keeps running.";
@@ -255,7 +295,9 @@ function ConnectionBanner({ status, countdown, onRetry }: { status: ConnectionSt
       break;
   }
   return (
-    <div class={`banner banner-${status.kind}`} role={status.kind === "failed" ? "alert" : "status"}>
+    // A restart is expected and mends itself: shown as information, not
+    // as a fault.
+    <div class={`banner banner-${restarting ? "restarting" : status.kind}`} role={status.kind === "failed" ? "alert" : "status"}>
       <span>{text}</span>
       {retry && (
         <button type="button" onClick={onRetry}>

@@ -91,6 +91,7 @@ func (r *Runtime) ResumeSession(ctx context.Context, req runtime.ResumeRequest) 
 	if err != nil || !ok {
 		return runtime.ResumeResponse{}, fmt.Errorf("resume session %s: process did not continue within %s (%v)", req.SessionID, signalTimeout, err)
 	}
+	req.Progress(runtime.Progress{Phase: runtime.PhaseContainerStarted, Message: fmt.Sprintf("process %d continued", d.PID)})
 	s, err := r.status(req.SessionID, req.Handle)
 	if err != nil {
 		return runtime.ResumeResponse{}, err

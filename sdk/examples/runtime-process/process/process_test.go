@@ -79,8 +79,10 @@ func TestConformance(t *testing.T) {
 					Ports:      []launch.Port{{Name: "echo", Port: echoPort}},
 					HomeVolume: homeVolume,
 				},
-				Port:  echoPort,
-				Probe: probeEcho,
+				StartPhases:  []runtime.Phase{runtime.PhaseScheduled, runtime.PhaseContainerStarted},
+				ResumePhases: []runtime.Phase{runtime.PhaseContainerStarted},
+				Port:         echoPort,
+				Probe:        probeEcho,
 			})
 			for _, dir := range []string{filepath.Join(root, "homes", homeVolume), filepath.Join(root, "sessions")} {
 				entries, err := os.ReadDir(dir)

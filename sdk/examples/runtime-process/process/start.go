@@ -43,6 +43,7 @@ func (r *Runtime) StartSession(ctx context.Context, req runtime.StartRequest) (r
 			return runtime.StartResponse{}, fmt.Errorf("start session %s: create %s: %w", id, d, err)
 		}
 	}
+	req.Progress(runtime.Progress{Phase: runtime.PhaseScheduled, Message: "runs on the plugin's own machine"})
 	port, err := freePort()
 	if err != nil {
 		return runtime.StartResponse{}, fmt.Errorf("start session %s: %w", id, err)
@@ -51,6 +52,7 @@ func (r *Runtime) StartSession(ctx context.Context, req runtime.StartRequest) (r
 	if err != nil {
 		return runtime.StartResponse{}, fmt.Errorf("start session %s: %w", id, err)
 	}
+	req.Progress(runtime.Progress{Phase: runtime.PhaseContainerStarted, Message: fmt.Sprintf("process %d started", d.PID)})
 	if len(req.Spec.Ports) == 1 {
 		d.SessionPort = req.Spec.Ports[0].Port
 	}

@@ -78,6 +78,9 @@ export async function runAtrium(args, stdin = "") {
  * @property {() => string} log what it printed so far
  * @property {() => Promise<void>} stop  stops the core, then removes every
  *   container and home volume its sessions left (see removeSessions)
+ * @property {() => Promise<number | null>} restart  stops the core with
+ *   SIGTERM (it drains) and starts it again on the same port, config and
+ *   database; returns the stopped core's exit code
  */
 
 /**
@@ -119,7 +122,8 @@ export async function removeSessions(volumePrefix) {
  * config from sessionsConfig has its leftovers removed by stop.
  * @param {string | { hcl: string, volumePrefix?: string }} [extra] more HCL,
  *   e.g. plugins and templates, or sessionsConfig's answer
- * @param {{ appDomain?: string }} [opts] appDomain sets server { app_domain }
+ * @param {{ appDomain?: string, server?: string }} [opts] appDomain sets
+ *   server { app_domain }; server is more HCL for the server block
  * @returns {Promise<Core>}
  */
 export async function startCore(extra = "", opts = {}) {
@@ -133,30 +137,40 @@ export async function startCore(extra = "", opts = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const config = join(dir, "atrium.hcl");
-  const appDomain = opts.appDomain ? `  app_domain = "${opts.appDomain}"\n` : "";
+  const appDomain = (opts.appDomain ? `  app_domain = "${opts.appDomain}"\n` : "") + (opts.server ? `  ${opts.server}\n` : "");
   writeFileSync(
     config,
     `server {\n  listen = "127.0.0.1:${port}"\n  public_url = "${url}"\n  state_dir = "${join(dir, "state")}"\n${appDomain}}\n` + hcl,
   );
   let log = "";
-  const proc = spawn(atriumBin, ["server", "-config", config, "-log-level", "debug"], { stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout.on("data", (b) => (log += b));
-  proc.stderr.on("data", (b) => (log += b));
-  const exited = new Promise((ok) => proc.on("close", ok));
+  /** @type {import("node:child_process").ChildProcess} */
+  let proc;
+  /** @type {Promise<number | null>} */
+  let exited;
+  const spawnCore = () => {
+    proc = spawn(atriumBin, ["server", "-config", config, "-log-level", "debug"], { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout?.on("data", (b) => (log += b));
+    proc.stderr?.on("data", (b) => (log += b));
+    exited = new Promise((ok) => proc.on("close", (code) => ok(code)));
+  };
+  /** terminate sends SIGTERM and returns the exit code (SIGKILL after 30 s). */
+  const terminate = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
   const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await terminate();
     try {
       if (volumePrefix) await removeSessions(volumePrefix);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  try {
+  const waitServing = async () => {
     const deadline = Date.now() + 90_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`atrium exited early:\n${log}`);
@@ -168,6 +182,17 @@ export async function startCore(extra = "", opts = {}) {
       if (Date.now() > deadline) throw new Error(`atrium did not answer /healthz within 90 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  };
+  /** restart stops the core with SIGTERM and starts it again: same port, config and database. */
+  const restart = async () => {
+    const code = await terminate();
+    spawnCore();
+    await waitServing();
+    return code;
+  };
+  spawnCore();
+  try {
+    await waitServing();
     const home = await fetch(url + "/sessions");
     if (!(home.headers.get("content-type") ?? "").startsWith("text/html") || home.status !== 200) {
       throw new Error(
@@ -179,7 +204,7 @@ export async function startCore(extra = "", opts = {}) {
     await stop();
     throw err;
   }
-  return { url, port, config, log: () => log, stop };
+  return { url, port, config, log: () => log, stop, restart };
 }
 
 /**

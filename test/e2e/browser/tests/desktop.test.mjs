@@ -76,10 +76,64 @@ async function waitDrawn(page) {
 
 let sessionPath = "";
 
+const startPhases = ["scheduled", "image_ready", "container_started", "waiting_for_app"];
+
+/**
+ * recordStartCard has the page record every phase and message its
+ * Starting card shows, and whether the desktop's screen was there yet,
+ * from the first paint on: a Docker start takes about a second, quicker
+ * than polling from here could follow. startCardSeen reads the record.
+ * @param {import("playwright-core").Page} page
+ */
+async function recordStartCard(page) {
+  await page.addInitScript(() => {
+    /** @type {{ phase: string, message: string, label: string, screen: boolean }[]} */
+    const seen = [];
+    Object.assign(window, { __startSeen: seen });
+    new MutationObserver(() => {
+      const card = document.querySelector("section.start-card");
+      if (!(card instanceof HTMLElement)) return;
+      const phase = card.dataset.phase ?? "";
+      const message = card.querySelector(".start-message")?.textContent ?? "";
+      const label = card.querySelector(".start-phase")?.textContent ?? "";
+      const last = seen[seen.length - 1];
+      if (!last || last.phase !== phase || last.message !== message)
+        seen.push({ phase, message, label, screen: !!document.querySelector("main.screen") });
+    }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+/**
+ * checkStartCard asserts the card showed at least one phase, known phases
+ * only, in order, each in words with the runtime's or the core's message,
+ * and never beside the desktop.
+ * @param {import("playwright-core").Page} page
+ * @param {import("node:test").TestContext} t
+ */
+async function checkStartCard(page, t) {
+  /** @type {{ phase: string, message: string, label: string, screen: boolean }[]} */
+  const seen = await page.evaluate(() => /** @type {any} */ (window).__startSeen);
+  t.diagnostic(`the Starting card showed ${JSON.stringify(seen)}`);
+  const reported = seen.filter((s) => s.phase);
+  assert.ok(reported.length > 0, `the Starting card never showed a phase; it showed ${JSON.stringify(seen)}`);
+  const ranks = reported.map((s) => startPhases.indexOf(s.phase));
+  assert.ok(!ranks.includes(-1), `unknown phases shown: ${JSON.stringify(reported)}`);
+  assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `phases out of order: ${JSON.stringify(reported)}`);
+  assert.ok(reported.every((s) => !s.screen), "the card showed a phase beside the desktop");
+  for (const s of reported) {
+    assert.ok(s.message.length > 0 && s.label.length > 0, `phase ${s.phase} shown without words: ${JSON.stringify(s)}`);
+    if (s.phase === "waiting_for_app") assert.equal(s.message, "waiting for Linux desktop to answer");
+    if (s.phase === "container_started") assert.match(s.message, /^container \S+ started$/);
+    if (s.phase === "image_ready") assert.match(s.message, /^image \S+ is present$/);
+  }
+  assert.equal(await page.locator("section.start-card").count(), 0, "the card stays once the desktop shows");
+}
+
 describe("a desktop session", () => {
   it("starts with visible progress and shows the desktop", async (t) => {
     if (needSessions(t, skip) || !core || !browser) return;
     const { page, problems } = await newPage(browser, core);
+    await recordStartCard(page);
     await signIn(page, "admin", adminPassword);
     await page.getByRole("link", { name: "New session" }).click();
     await page.getByRole("heading", { level: 1, name: "New session" }).waitFor();
@@ -88,8 +142,10 @@ describe("a desktop session", () => {
     await page.getByRole("button", { name: "Start session" }).click();
     await page.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
     sessionPath = new URL(page.url()).pathname;
+    await page.locator("section.start-card[data-phase]:not([data-phase=''])").waitFor({ timeout: 30_000 }).catch(() => undefined);
     await screenshot(page, "desktop-starting");
     await page.getByRole("status").filter({ hasText: "Connected to the desktop." }).waitFor({ state: "attached", timeout: startTimeout });
+    await checkStartCard(page, t);
     await waitDrawn(page);
     await screenshot(page, "desktop");
     // The screen fills the window below the toolbar.
