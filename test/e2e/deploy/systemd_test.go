@@ -52,7 +52,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	}
 }
 
-// TestSystemdConfigValidates checks deploy/systemd/atrium.hcl with
+// TestSystemdConfigValidates checks deploy/atrium.hcl with
 // `atrium config validate`, the plugins built where the unit expects them
 // (/usr/lib/atrium, rewritten to a temporary folder) and the environment
 // the example env file sets.
@@ -82,7 +82,7 @@ func TestSystemdConfigValidates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hcl, err := os.ReadFile(filepath.Join(repoRoot(), "deploy/systemd/atrium.hcl"))
+	hcl, err := os.ReadFile(filepath.Join(repoRoot(), "deploy/atrium.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestSystemdConfigValidates(t *testing.T) {
 	cmd := exec.Command(filepath.Join(dir, "atrium"), "config", "validate", cfg)
 	cmd.Env = append(os.Environ(), envFile(t, filepath.Join(repoRoot(), "deploy/systemd/atrium.env.example"))...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("atrium config validate deploy/systemd/atrium.hcl: %v\n%s", err, out)
+		t.Fatalf("atrium config validate deploy/atrium.hcl: %v\n%s", err, out)
 	}
 }
 

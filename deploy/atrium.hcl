@@ -1,22 +1,29 @@
-# The container image's configuration (/etc/atrium/atrium.hcl): the
-# embedded default (config/default.hcl) made for a container. It needs an
-# external PostgreSQL in ATRIUM_DATABASE_URL (the image has no PostgreSQL
-# server binaries for an embedded one) and the Docker socket mounted at
-# /var/run/docker.sock, readable by the image's user (uid 10001; add the
-# socket's group with `--group-add`).
+# The config of the container image (/etc/atrium/atrium.hcl there) and of
+# the systemd unit (install it as /etc/atrium/atrium.hcl): the embedded
+# default (config/default.hcl) with the plugins at /usr/lib/atrium, the
+# state in /var/lib/atrium, and what differs per install read from the
+# environment (the container's -e flags, or /etc/atrium/atrium.env for
+# systemd). config/examples/full.hcl documents every setting; mount or
+# install a file of your own for more.
 #
-# The Docker runtime puts sessions on a bridge network on which containers
-# cannot reach each other, so the core must reach it from the host's
-# network namespace: run the container with `--network host`.
+# It needs an external PostgreSQL in ATRIUM_DATABASE_URL. (Without the
+# database block, a systemd install could run the embedded PostgreSQL from
+# Debian's postgresql package; the image has no PostgreSQL binaries.)
 #
-# For anything more, mount your own file over this one or pass another
-# with `server -config`; config/examples/full.hcl documents every setting.
+# In a container, the Docker runtime's session network keeps containers
+# from reaching each other, so the core must dial sessions from the host's
+# network namespace: run the container with `--network host`, the Docker
+# socket mounted at /var/run/docker.sock and its group added
+# (`--group-add`) for the image's user (uid 10001).
 
 server {
   listen     = env("ATRIUM_LISTEN", "0.0.0.0:8080")
   public_url = env("ATRIUM_PUBLIC_URL", "http://127.0.0.1:8080")
   app_domain = env("ATRIUM_APP_DOMAIN", "*.apps.localhost")
   state_dir  = "/var/lib/atrium"
+  # Several replicas on one database share one key. With systemd's
+  # LoadCredential=secrets.key:/etc/atrium/secrets.key in the unit:
+  # secrets_key_file = "${env("CREDENTIALS_DIRECTORY")}/secrets.key"
 }
 
 database {
