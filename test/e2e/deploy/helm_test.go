@@ -22,8 +22,12 @@ const chart = "deploy/helm/atrium"
 // HELM_VERSION, from the Go module proxy) and returns its path.
 func helm(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(repoRoot(), "bin/tools/helm")
-	run(t, "make", "-s", "bin/tools/helm")
+	// The Makefile names its tools by absolute path.
+	bin, err := filepath.Abs(filepath.Join(repoRoot(), "bin/tools/helm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, "make", "-s", bin)
 	return bin
 }
 
