@@ -27,17 +27,8 @@ import (
 // (storetest's pgserver): no image can be pulled here, and the core in the
 // container reaches it on loopback through the host network.
 func TestImageServesWithPostgres(t *testing.T) {
-	if _, err := exec.LookPath("docker"); err != nil {
-		skipOrFail(t, "ATRIUM_E2E_REQUIRE_IMAGE", "docker CLI missing; run scripts/docker-up.sh")
-	}
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		skipOrFail(t, "ATRIUM_E2E_REQUIRE_IMAGE", "the Docker engine does not answer; run scripts/docker-up.sh")
-	}
-	image := os.Getenv("ATRIUM_TEST_IMAGE")
-	if image == "" {
-		out := strings.TrimSpace(run(t, "bash", "deploy/image/build.sh"))
-		image = out[strings.LastIndexByte(out, '\n')+1:]
-	}
+	requireDocker(t)
+	image := coreImage(t)
 	dbURL := startPostgres(t)
 	sock, err := os.Stat("/var/run/docker.sock")
 	if err != nil {
@@ -94,9 +85,17 @@ func TestImageServesWithPostgres(t *testing.T) {
 		}
 	}
 
+	loginThroughContainer(ctx, t, base, "docker", "exec", "-i", name)
+}
+
+// loginThroughContainer creates an admin with the atrium CLI inside the
+// running core's container (enter is the command that runs one there), then logs
+// in over the API at base and checks the login and a wrong password.
+func loginThroughContainer(ctx context.Context, t *testing.T, base string, enter ...string) {
+	t.Helper()
 	const user, password = "imageadmin", "a long image password"
-	create := exec.CommandContext(ctx, "docker", "exec", "-i", name,
-		"/usr/lib/atrium/atrium", "admin", "create-user", "-config", "/etc/atrium/atrium.hcl", "-username", user, "-admin")
+	args := append(enter[1:], "/usr/lib/atrium/atrium", "admin", "create-user", "-config", "/etc/atrium/atrium.hcl", "-username", user, "-admin")
+	create := exec.CommandContext(ctx, enter[0], args...)
 	create.Stdin = strings.NewReader(password + "\n")
 	if out, err := create.CombinedOutput(); err != nil {
 		t.Fatalf("atrium admin create-user in the container: %v\n%s", err, out)
@@ -112,6 +111,35 @@ func TestImageServesWithPostgres(t *testing.T) {
 	if _, err := harness.Login(ctx, base, user, "not the password"); err == nil {
 		t.Fatal("a wrong password logged in")
 	}
+}
+
+// requireDocker skips (or fails, with ATRIUM_E2E_REQUIRE_IMAGE=1) without
+// a Docker engine.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("docker"); err != nil {
+		skipOrFail(t, "ATRIUM_E2E_REQUIRE_IMAGE", "docker CLI missing; run scripts/docker-up.sh")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		skipOrFail(t, "ATRIUM_E2E_REQUIRE_IMAGE", "the Docker engine does not answer; run scripts/docker-up.sh")
+	}
+}
+
+// coreImage is $ATRIUM_TEST_IMAGE, else the image `make image`'s script
+// builds now (layers it built before are reused).
+func coreImage(t *testing.T) string {
+	t.Helper()
+	if image := os.Getenv("ATRIUM_TEST_IMAGE"); image != "" {
+		return image
+	}
+	return lastLine(run(t, "bash", "deploy/image/build.sh"))
+}
+
+// lastLine is the last line of a script's output, where the image
+// scripts print the image they built.
+func lastLine(out string) string {
+	out = strings.TrimSpace(out)
+	return out[strings.LastIndexByte(out, '\n')+1:]
 }
 
 // setupToken matches the setup link's token in the core's output.
