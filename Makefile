@@ -121,8 +121,9 @@ bench-relay:
 
 ## bench-start: a desktop's time to first pixels through Atrium (API create →
 ## relay → first framebuffer update) beside a raw `docker run` of the same
-## image; needs root, Docker and the desktop image (built when missing).
-## BENCH_START_FLAGS="-n 20" for more starts
+## image; with the local test cluster up (make k8s-up) also runtime-k8s beside
+## a raw pod; needs root, Docker and the desktop image (built when missing).
+## BENCH_START_FLAGS="-n 20" for more starts, "-k8s=false" for Docker only
 .PHONY: bench-start
 bench-start:
 	$(GO) run ./bench/start $(BENCH_START_FLAGS)

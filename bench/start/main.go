@@ -3,7 +3,9 @@
 // the session event stream as the web UI sees it → relay ticket →
 // WebSocket → RFB handshake → first framebuffer update) beside a
 // raw container of the same image on the same Docker network, started
-// through the Docker API and read over RFB directly with a known password.
+// through the Docker API and read over RFB directly with a known password;
+// and, when the local Kubernetes test cluster answers (make k8s-up), the
+// same through runtime-k8s beside a raw pod of the same image and limits.
 // The difference is what Atrium's admission, reconciler, plugins, readiness
 // probe and relay cost on top of Docker.
 //
@@ -20,6 +22,7 @@
 //	path=atrium p50_ms=… p95_ms=… min_ms=… max_ms=… n=…
 //	path=docker-run p50_ms=… p95_ms=… min_ms=… max_ms=… n=…
 //	ratio atrium/docker-run p50=… p95=… pair_p50=…
+//	path=atrium-k8s …, path=raw-pod …, ratio atrium-k8s/raw-pod …
 //
 // pair_p50 is the median of each Atrium start over the docker-run start
 // that followed it: on a shared machine the load drifts during a run, and
@@ -66,6 +69,7 @@ type options struct {
 	n       int
 	timeout time.Duration
 	image   string
+	k8s     bool
 }
 
 func main() {
@@ -73,6 +77,7 @@ func main() {
 	flag.IntVar(&o.n, "n", 10, "starts per path (at least 10 for the figures to mean much)")
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on one start, from request to first pixels")
 	flag.StringVar(&o.image, "image", harness.DesktopImage, "desktop image")
+	flag.BoolVar(&o.k8s, "k8s", true, "also measure the Kubernetes pair (Atrium on runtime-k8s beside a raw pod) when the test cluster answers (make k8s-up)")
 	flag.Parse()
 	if o.n < 1 {
 		fmt.Fprintln(os.Stderr, "bench/start: -n must be at least 1")
@@ -89,6 +94,7 @@ type bench struct {
 	o      options
 	root   string
 	docker *client.Client
+	kube   *kube // nil: no Kubernetes pair
 	api    *harness.Client
 	runID  string
 	volume string // the docker-run path's home volume
@@ -132,6 +138,19 @@ func run(o options) (err error) {
 	config := filepath.Join(dir, "atrium.hcl")
 	hcl := fmt.Sprintf("server {\n  listen     = %q\n  public_url = %q\n  state_dir  = %q\n}\n", addr, "http://"+addr, filepath.Join(dir, "state")) +
 		harness.DesktopHCL(harness.DesktopConfig{Bins: bins, Network: benchNetwork, Subnet: benchSubnet, VolumePrefix: benchVolumePrefix, Image: o.image})
+	b := &bench{o: o, root: root, docker: cli, runID: randomHex(6)}
+	if o.k8s {
+		if b.kube, err = connectKube(setup, b.runID); err != nil {
+			fmt.Fprintf(os.Stderr, "bench/start: no Kubernetes pair: %v\n", err)
+		} else {
+			defer b.kube.cleanup()
+			more, err := b.kube.hcl(root, dir, setup)
+			if err != nil {
+				return err
+			}
+			hcl += more
+		}
+	}
 	if err := os.WriteFile(config, []byte(hcl), 0o600); err != nil {
 		return err
 	}
@@ -139,7 +158,6 @@ func run(o options) (err error) {
 	if err != nil {
 		return err
 	}
-	b := &bench{o: o, root: root, docker: cli, runID: randomHex(6)}
 	defer func() {
 		if cerr := b.cleanup(); cerr != nil && err == nil {
 			err = cerr
@@ -160,40 +178,59 @@ func run(o options) (err error) {
 		return err
 	}
 
+	// Each pair: Atrium on a runtime, and the same image started raw on
+	// that runtime's engine.
+	type pair struct {
+		name, raw string
+		atrium    func() (time.Duration, error)
+		direct    func() (time.Duration, error)
+	}
+	pairs := []pair{{"atrium", "docker-run", func() (time.Duration, error) { return b.atrium(harness.DesktopTemplate) }, b.dockerRun}}
+	if b.kube != nil {
+		pairs = append(pairs, pair{"atrium-k8s", "raw-pod", func() (time.Duration, error) { return b.atrium(k8sTemplate) }, func() (time.Duration, error) { return b.kube.rawPod(o) }})
+	}
 	// A warm-up start of each path, not counted: the first start creates
 	// the home volume and pages the image in.
 	fmt.Fprintln(os.Stderr, "bench/start: warming up")
-	if _, err := b.atrium(); err != nil {
-		return fmt.Errorf("warm-up through Atrium: %w", err)
-	}
-	if _, err := b.dockerRun(); err != nil {
-		return fmt.Errorf("warm-up with docker run: %w", err)
+	for _, p := range pairs {
+		if _, err := p.atrium(); err != nil {
+			return fmt.Errorf("warm-up through %s: %w", p.name, err)
+		}
+		if _, err := p.direct(); err != nil {
+			return fmt.Errorf("warm-up with %s: %w", p.raw, err)
+		}
 	}
 	// Interleaved, so load from the machine's other users weighs on both
 	// paths alike.
-	var viaAtrium, viaDocker []time.Duration
+	results := make([][2][]time.Duration, len(pairs))
 	for i := range o.n {
-		d, err := b.atrium()
-		if err != nil {
-			return fmt.Errorf("start %d through Atrium: %w", i+1, err)
+		for j, p := range pairs {
+			a, err := p.atrium()
+			if err != nil {
+				return fmt.Errorf("start %d through %s: %w", i+1, p.name, err)
+			}
+			d, err := p.direct()
+			if err != nil {
+				return fmt.Errorf("start %d with %s: %w", i+1, p.raw, err)
+			}
+			results[j][0] = append(results[j][0], a)
+			results[j][1] = append(results[j][1], d)
+			fmt.Fprintf(os.Stderr, "bench/start: %d/%d %s=%s %s=%s\n", i+1, o.n, p.name, a.Round(time.Millisecond), p.raw, d.Round(time.Millisecond))
 		}
-		viaAtrium = append(viaAtrium, d)
-		if d, err = b.dockerRun(); err != nil {
-			return fmt.Errorf("start %d with docker run: %w", i+1, err)
-		}
-		viaDocker = append(viaDocker, d)
-		fmt.Fprintf(os.Stderr, "bench/start: %d/%d atrium=%s docker-run=%s\n", i+1, o.n, viaAtrium[i].Round(time.Millisecond), d.Round(time.Millisecond))
 	}
-	a, d := summarise(viaAtrium), summarise(viaDocker)
 	fmt.Printf("# start benchmark: API create → first framebuffer update, %d starts per path, interleaved, image %s, cpu 1 memory 1GiB\n", o.n, o.image)
-	fmt.Printf("path=atrium %s\n", a)
-	fmt.Printf("path=docker-run %s\n", d)
-	pairs := make([]float64, len(viaAtrium))
-	for i := range viaAtrium {
-		pairs[i] = viaAtrium[i].Seconds() / viaDocker[i].Seconds()
+	for j, p := range pairs {
+		viaAtrium, viaRaw := results[j][0], results[j][1]
+		a, d := summarise(viaAtrium), summarise(viaRaw)
+		fmt.Printf("path=%s %s\n", p.name, a)
+		fmt.Printf("path=%s %s\n", p.raw, d)
+		ratios := make([]float64, len(viaAtrium))
+		for i := range viaAtrium {
+			ratios[i] = viaAtrium[i].Seconds() / viaRaw[i].Seconds()
+		}
+		slices.Sort(ratios)
+		fmt.Printf("ratio %s/%s p50=%.2f p95=%.2f pair_p50=%.2f\n", p.name, p.raw, a.p50.Seconds()/d.p50.Seconds(), a.p95.Seconds()/d.p95.Seconds(), median(ratios))
 	}
-	slices.Sort(pairs)
-	fmt.Printf("ratio atrium/docker-run p50=%.2f p95=%.2f pair_p50=%.2f\n", a.p50.Seconds()/d.p50.Seconds(), a.p95.Seconds()/d.p95.Seconds(), median(pairs))
 	return nil
 }
 
@@ -201,7 +238,7 @@ func run(o options) (err error) {
 // create, learn from the session event stream that it runs, ask for a
 // ticket, open the relay and read the first pixels. The session is then
 // deleted (home kept) outside the timing.
-func (b *bench) atrium() (time.Duration, error) {
+func (b *bench) atrium(template string) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.o.timeout)
 	defer cancel()
 	// The UI's sessions page holds the event stream open before the user
@@ -212,7 +249,7 @@ func (b *bench) atrium() (time.Duration, error) {
 	}
 	defer events.Close()
 	began := time.Now()
-	s, err := b.api.CreateSession(ctx, harness.DesktopTemplate)
+	s, err := b.api.CreateSession(ctx, template)
 	if err != nil {
 		return 0, err
 	}

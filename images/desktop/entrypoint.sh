@@ -4,7 +4,10 @@
 # It runs as uid 1000 ("atrium") and serves one X display over VNC on port
 # 5900, guarded by the per-session password the core generated:
 #
-#   ATRIUM_VNC_PASSWORD  the VNC password (required; VNC uses its first 8 bytes)
+#   ATRIUM_VNC_PASSWORD  the VNC password (required; VNC uses its first 8 bytes),
+#                        read from /run/atrium/secrets/ATRIUM_VNC_PASSWORD,
+#                        where Atrium's runtimes put it; the variable of that
+#                        name is read only when the file is absent
 #   ATRIUM_GEOMETRY      the initial screen size, WIDTHxHEIGHT (default 1280x800)
 #   ATRIUM_DEPTH         the colour depth: 16, 24 or 32 (default 24)
 #
@@ -25,8 +28,14 @@ case $depth in
 16 | 24 | 32) ;;
 *) die "ATRIUM_DEPTH is '$depth'; set it to 16, 24 or 32" ;;
 esac
+# A secret file is readable by this user only, and unlike a variable it is
+# not inherited by every program the desktop starts.
+secret_file=/run/atrium/secrets/ATRIUM_VNC_PASSWORD
+if [[ -f $secret_file ]]; then
+	ATRIUM_VNC_PASSWORD=$(<"$secret_file")
+fi
 [[ -n ${ATRIUM_VNC_PASSWORD:-} ]] ||
-	die "ATRIUM_VNC_PASSWORD is empty; the core passes the session's vnc_password secret in it"
+	die "the VNC password is empty: the runtime passes the session's vnc_password secret in $secret_file (or ATRIUM_VNC_PASSWORD)"
 
 export HOME=/home/atrium USER=atrium LOGNAME=atrium SHELL=/bin/bash
 # The home is usually a volume. Docker gives a fresh named volume the

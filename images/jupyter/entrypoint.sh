@@ -10,7 +10,9 @@
 # ("Authorization: token …"), so nothing that reaches port 8888 another way
 # gets in. Only GET /api, the version, answers without it.
 #
-#   ATRIUM_JUPYTER_TOKEN  required; the token. It is written to a private
+#   ATRIUM_JUPYTER_TOKEN  required; the token, read from the file
+#                         /run/atrium/secrets/ATRIUM_JUPYTER_TOKEN (the
+#                         variable only when that file is absent). It is written to a private
 #                         config file and removed from the environment, so
 #                         neither the kernels nor `ps` see it.
 #   ATRIUM_BASE_PATH      optional; the path prefix under which the browser
@@ -46,10 +48,14 @@ JUPYTER_RUNTIME_DIR=$(mktemp -d /tmp/jupyter-runtime.XXXXXXXX)
 # the container's /tmp: on the command line every process would see it in
 # `ps`, and in the environment every kernel would inherit it. The core
 # generates it URL-safe, which also keeps it a plain JSON string.
+secret_file=/run/atrium/secrets/ATRIUM_JUPYTER_TOKEN
 token=${ATRIUM_JUPYTER_TOKEN:-}
 unset ATRIUM_JUPYTER_TOKEN
+if [[ -f $secret_file ]]; then
+	token=$(<"$secret_file")
+fi
 [[ -n $token ]] ||
-	die "ATRIUM_JUPYTER_TOKEN is empty; the core passes the session's app_token secret in it"
+	die "the Jupyter token is empty: the runtime passes the session's app_token secret in $secret_file (or ATRIUM_JUPYTER_TOKEN)"
 [[ $token =~ ^[A-Za-z0-9_-]{16,}$ ]] ||
 	die "ATRIUM_JUPYTER_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 _ -)"
 umask 077

@@ -68,6 +68,13 @@ func startDesktopCore(t *testing.T) *desktopCore {
 // admin (firstOnDB); later ones only log it in.
 func startDesktopCoreOn(t *testing.T, db, serverExtra string, firstOnDB bool) *desktopCore {
 	t.Helper()
+	return startDesktopCoreWith(t, db, serverExtra, "", firstOnDB)
+}
+
+// startDesktopCoreWith is startDesktopCoreOn with extraHCL (more plugins,
+// runtimes or templates) after the desktop blocks.
+func startDesktopCoreWith(t *testing.T, db, serverExtra, extraHCL string, firstOnDB bool) *desktopCore {
+	t.Helper()
 	dockerOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
@@ -93,7 +100,7 @@ server {
   state_dir  = "%[4]s"
 `+strings.ReplaceAll(serverExtra, "%", "%%")+`
 }
-`+hcl, db)
+`+hcl+strings.ReplaceAll(extraHCL, "%", "%%"), db)
 	var c *core
 	if firstOnDB {
 		c = startCore(t, path, addr)

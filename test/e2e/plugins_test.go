@@ -34,6 +34,8 @@ func TestConfigErrorsCarryFileLineAndStartNothing(t *testing.T) {
 			[]string{"atrium.hcl:13:1:", "runway"}},
 		{"wrong type in plugin config", pluginBlock + "\nruntime \"r\" {\n  plugin = \"test\"\n  config {\n    greeting = \"hi\"\n    port = [1, 2]\n  }\n}\n",
 			[]string{"atrium.hcl:17:12:", "port"}},
+		{"app domain containing the core's host", "\nserver {\n  listen    = \"%[3]s\"\n  state_dir = \"%[4]s\"\n  public_url = \"https://atrium.example.com\"\n  app_domain = \"*.example.com\"\n}\n",
+			[]string{"atrium.hcl:6:16:", "app_domain", "*.apps.example.com"}},
 		{"missing required plugin attribute", pluginBlock + "\nruntime \"r\" {\n  plugin = \"test\"\n  config {\n  }\n}\n",
 			[]string{"atrium.hcl:", "greeting"}},
 	}

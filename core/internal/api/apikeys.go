@@ -10,6 +10,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/authz"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -51,7 +52,7 @@ type createdKeyView struct {
 // that could mint keys would outlive its own expiry and revocation.
 func (s *Server) createAPIKey(c *fiber.Ctx, p *authn.Principal) error {
 	if p.Session == nil {
-		return forbidden("login-required", "create API keys from a login session, not with another API key")
+		return forbidden(problem.LoginRequired, "create API keys from a login session, not with another API key")
 	}
 	var b createKeyBody
 	if err := decodeBody(c, &b); err != nil {
@@ -76,7 +77,7 @@ func (s *Server) createAPIKey(c *fiber.Ctx, p *authn.Principal) error {
 			return err
 		}
 		if _, member := p.Scope.Orgs[*b.OrgID]; !member {
-			return forbidden("forbidden", "a key can be limited only to an organisation you belong to")
+			return forbidden(problem.Forbidden, "a key can be limited only to an organisation you belong to")
 		}
 	}
 	var secret string

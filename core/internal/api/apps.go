@@ -10,6 +10,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -34,7 +35,7 @@ func (s *Server) openApp(c *fiber.Ctx, p *authn.Principal) error {
 		return err
 	}
 	if s.deps.Apps == nil {
-		return NewProblem(http.StatusServiceUnavailable, "apps-unavailable", "this server has no app proxy")
+		return problem.New(http.StatusServiceUnavailable, problem.AppsUnavailable, "this server has no app proxy")
 	}
 	var login uuid.UUID
 	if p.Session != nil {
@@ -43,16 +44,16 @@ func (s *Server) openApp(c *fiber.Ctx, p *authn.Principal) error {
 	o, err := s.deps.Apps.OpenApp(ctx, sess, p.User.ID, login)
 	switch {
 	case errors.Is(err, appproxy.ErrNotOwner):
-		return forbidden("not-owner", "only the session's owner can open its app")
+		return forbidden(problem.NotOwner, "only the session's owner can open its app")
 	case errors.Is(err, appproxy.ErrNoLogin):
 		return badRequest(err.Error())
 	case errors.Is(err, appproxy.ErrNotRunning):
-		return NewProblem(http.StatusConflict, "not-running", "the session is "+string(sess.State)+"; open its app once it is running")
+		return problem.New(http.StatusConflict, problem.NotRunning, "the session is "+string(sess.State)+"; open its app once it is running")
 	case errors.Is(err, appproxy.ErrNotHTTP):
-		return NewProblem(http.StatusConflict, "not-an-app", err.Error())
+		return problem.New(http.StatusConflict, problem.NotAnApp, err.Error())
 	case errors.Is(err, appproxy.ErrUnreachable):
 		s.log.Warn("open app: session unreachable", "session", sess.ID, "error", err)
-		return NewProblem(http.StatusBadGateway, "app-unreachable", "the session's app did not answer; retry shortly")
+		return problem.New(http.StatusBadGateway, problem.AppUnreachable, "the session's app did not answer; retry shortly")
 	case err != nil:
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -39,9 +40,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 	})
 	switch {
 	case errors.Is(err, authn.ErrLoginFailed):
-		return NewProblem(http.StatusUnauthorized, "login-failed", "wrong username or password")
+		return problem.New(http.StatusUnauthorized, problem.LoginFailed, "wrong username or password")
 	case errors.Is(err, authn.ErrThrottled):
-		return NewProblem(http.StatusTooManyRequests, "login-throttled", err.Error())
+		return problem.New(http.StatusTooManyRequests, problem.LoginThrottled, err.Error())
 	case err != nil:
 		return err
 	}
@@ -125,7 +126,7 @@ func (s *Server) setup(c *fiber.Ctx) error {
 	err = s.deps.Store.InTx(ctx, func(q *store.Queries) error {
 		if err := q.ConsumeSetupToken(ctx, authn.HashToken(b.Token)); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return forbidden("setup-token", "the setup token is unknown, expired or used; restart the server with an empty database for a new one, or use `atrium admin create-user`")
+				return forbidden(problem.SetupToken, "the setup token is unknown, expired or used; restart the server with an empty database for a new one, or use `atrium admin create-user`")
 			}
 			return err
 		}
@@ -134,7 +135,7 @@ func (s *Server) setup(c *fiber.Ctx) error {
 			return err
 		}
 		if n > 0 {
-			return NewProblem(http.StatusConflict, "already-set-up", "the first admin exists already; log in instead")
+			return problem.New(http.StatusConflict, problem.AlreadySetUp, "the first admin exists already; log in instead")
 		}
 		u, o, err := authn.CreateFirstAdmin(ctx, q, store.NewUser{Username: b.Username, Email: b.Email, PasswordHash: &hash}, c.IP())
 		out = setupView{User: viewUser(u), Org: viewOrg(o)}

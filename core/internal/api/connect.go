@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/authz"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -41,10 +42,10 @@ func (s *Server) connectSession(c *fiber.Ctx, p *authn.Principal) error {
 		return err
 	}
 	if !authz.AllowedOnSession(p.Scope, authz.SessionOpen, sess) {
-		return forbidden("not-owner", "only the session's owner can open its desktop")
+		return forbidden(problem.NotOwner, "only the session's owner can open its desktop")
 	}
 	if sess.State != store.StateRunning || sess.InstanceID == "" {
-		return NewProblem(http.StatusConflict, "not-running", "the session is "+string(sess.State)+"; connect once it is running")
+		return problem.New(http.StatusConflict, problem.NotRunning, "the session is "+string(sess.State)+"; connect once it is running")
 	}
 	t := relay.NewTicket(p.User.ID.String(), sess.ID.String(), sess.InstanceID, ticketTTL, time.Now())
 	t.Grant = p.Grant(sess.OrgID)
@@ -63,7 +64,7 @@ func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
 	select {
 	case <-w.Listening():
 	case <-time.After(5 * time.Second):
-		return NewProblem(http.StatusServiceUnavailable, "events-unavailable", "the session event stream is not listening yet; retry shortly")
+		return problem.New(http.StatusServiceUnavailable, problem.EventsUnavailable, "the session event stream is not listening yet; retry shortly")
 	}
 	changes, cancel := w.Subscribe(p.Scope)
 	c.Set(fiber.HeaderContentType, "text/event-stream")

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -42,7 +43,7 @@ func (s *Server) traceDenial(c *fiber.Ctx, p *authn.Principal, err error) {
 
 // denialOf is the status and problem type err will be answered with.
 func denialOf(err error) (int, string) {
-	var p *Problem
+	var p *problem.Problem
 	if errors.As(err, &p) {
 		return p.Status, p.Type
 	}

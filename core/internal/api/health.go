@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/atrium-hq/atrium/core/internal/problem"
 )
 
 // healthz answers while the process serves HTTP at all.
@@ -19,7 +21,7 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // 503 at once when the core drains before it stops.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	if s.draining.Load() {
-		return NewProblem(http.StatusServiceUnavailable, "draining", "this core is shutting down; send requests to another replica")
+		return problem.New(http.StatusServiceUnavailable, problem.Draining, "this core is shutting down; send requests to another replica")
 	}
 	var problems []string
 	if s.deps.Plugins != nil {
@@ -31,11 +33,13 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 		defer cancel()
 		if err := s.deps.Store.Pool().Ping(ctx); err != nil {
-			problems = append(problems, "database: "+err.Error())
+			// The driver's text may name the database's address.
+			s.log.Warn("readiness: database does not answer", "error", err)
+			problems = append(problems, "database: does not answer")
 		}
 	}
 	if len(problems) > 0 {
-		return NewProblem(http.StatusServiceUnavailable, "not-ready", strings.Join(problems, "; "))
+		return problem.New(http.StatusServiceUnavailable, problem.NotReady, strings.Join(problems, "; "))
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -64,7 +65,7 @@ func (s *Server) patchMe(c *fiber.Ctx, p *authn.Principal) error {
 	var newHash *string
 	if b.NewPassword != nil {
 		if p.Session == nil {
-			return forbidden("login-required", "change your password from a login session, not with an API key")
+			return forbidden(problem.LoginRequired, "change your password from a login session, not with an API key")
 		}
 		cur := ""
 		if b.CurrentPassword != nil {

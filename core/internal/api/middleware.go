@@ -8,6 +8,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/authz"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 )
 
 // authedHandler is a handler that runs only for an authenticated caller.
@@ -17,8 +18,8 @@ type authedHandler func(c *fiber.Ctx, p *authn.Principal) error
 // writes.
 const HeaderCSRF = "X-CSRF-Token"
 
-func unauthenticated() *Problem {
-	return NewProblem(http.StatusUnauthorized, "unauthenticated",
+func unauthenticated() *problem.Problem {
+	return problem.New(http.StatusUnauthorized, problem.Unauthenticated,
 		"log in (POST /api/v1/auth/login) or send an API key as Authorization: Bearer atr_…")
 }
 
@@ -44,14 +45,14 @@ func (s *Server) auth(h authedHandler) fiber.Handler {
 // token allow the request.
 func (s *Server) authorized(c *fiber.Ctx, p *authn.Principal, h authedHandler) error {
 	if p.Key != nil && !authz.KeyAllowsMethod(p.Key.Scopes, c.Method()) {
-		return forbidden("read-only-key", "this API key has the read scope only; use a key with the write scope")
+		return forbidden(problem.ReadOnlyKey, "this API key has the read scope only; use a key with the write scope")
 	}
 	if p.Session != nil && !safeMethod(c.Method()) {
 		if err := s.checkOrigin(c); err != nil {
 			return err
 		}
 		if !s.deps.Authn.CheckCSRF(p, c.Get(HeaderCSRF)) {
-			return forbidden("csrf", "cookie-authenticated writes need the "+HeaderCSRF+" header from the login response or GET /api/v1/me")
+			return forbidden(problem.CSRF, "cookie-authenticated writes need the "+HeaderCSRF+" header from the login response or GET /api/v1/me")
 		}
 	}
 	return h(c, p)
@@ -83,7 +84,7 @@ func (s *Server) checkOrigin(c *fiber.Ctx) error {
 	if o == "" || o == s.deps.PublicURL {
 		return nil
 	}
-	return forbidden("bad-origin", "the request's Origin is not this server's public URL (server { public_url })")
+	return forbidden(problem.BadOrigin, "the request's Origin is not this server's public URL (server { public_url })")
 }
 
 func safeMethod(m string) bool {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atrium-hq/atrium/core/internal/problem"
 )
 
 // TestNameLimits: every API entry point that takes a name refuses one
@@ -70,7 +72,7 @@ func TestNameLimits(t *testing.T) {
 
 func checkNameRefusal(t *testing.T, name string, r response, field, rule string) {
 	t.Helper()
-	var p Problem
+	var p problem.Problem
 	_ = json.Unmarshal(r.body, &p)
 	if r.status != 400 || r.header.Get("Content-Type") != "application/problem+json" || !strings.HasSuffix(p.Type, "/invalid-name") ||
 		len(p.Errors) != 1 || p.Errors[0].Field != field || p.Errors[0].Rule != rule {

@@ -8,59 +8,34 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/authz"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
-// problemBase prefixes every problem type; each type names one stable kind
-// of failure clients may switch on.
-const problemBase = "https://atrium.dev/problems/"
+// Handlers return a *problem.Problem as an error and errorHandler writes
+// it; the helpers below make the common ones.
 
-// Problem is an RFC 9457 problem detail. Handlers return it as an error and
-// the error handler writes it as application/problem+json.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
-	// Errors lists field-level problems of a request body.
-	Errors []FieldError `json:"errors,omitempty"`
+func notFound(detail string) *problem.Problem {
+	return problem.New(http.StatusNotFound, problem.NotFound, detail)
 }
 
-// FieldError is one invalid field of a request.
-type FieldError struct {
-	Field string `json:"field"`
-	// Rule, when set, is the stable name of the rule the field broke
-	// (names.Rule…).
-	Rule   string `json:"rule,omitempty"`
-	Detail string `json:"detail"`
+func badRequest(detail string) *problem.Problem {
+	return problem.New(http.StatusBadRequest, problem.BadRequest, detail)
 }
 
-func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
-
-// NewProblem builds a problem of the given stable type.
-func NewProblem(status int, typ, detail string) *Problem {
-	return &Problem{Type: problemBase + typ, Title: http.StatusText(status), Status: status, Detail: detail}
-}
-
-// Common problems.
-func notFound(detail string) *Problem { return NewProblem(http.StatusNotFound, "not-found", detail) }
-
-func badRequest(detail string) *Problem {
-	return NewProblem(http.StatusBadRequest, "bad-request", detail)
-}
-
-func invalidField(field, detail string) *Problem {
-	p := NewProblem(http.StatusUnprocessableEntity, "invalid", "the request has invalid fields")
-	p.Errors = []FieldError{{Field: field, Detail: detail}}
+func invalidField(field, detail string) *problem.Problem {
+	p := problem.New(http.StatusUnprocessableEntity, problem.Invalid, "the request has invalid fields")
+	p.Errors = []problem.FieldError{{Field: field, Detail: detail}}
 	return p
 }
 
-func forbidden(typ, detail string) *Problem { return NewProblem(http.StatusForbidden, typ, detail) }
+func forbidden(typ problem.Type, detail string) *problem.Problem {
+	return problem.New(http.StatusForbidden, typ, detail)
+}
 
 // fromError maps the sentinel errors of store, authn and authz to problems,
 // so handlers return them as they come. Nil means "not one of ours".
-func fromError(err error) *Problem {
+func fromError(err error) *problem.Problem {
 	if p := sessionProblem(err); p != nil {
 		return p
 	}
@@ -72,13 +47,13 @@ func fromError(err error) *Problem {
 		// One answer for "does not exist" and "not yours to see".
 		return notFound("no such object, or it is outside your organisations")
 	case errors.Is(err, store.ErrConflict):
-		return NewProblem(http.StatusConflict, "conflict", "that name is already taken")
+		return problem.New(http.StatusConflict, problem.Conflict, "that name is already taken")
 	case errors.Is(err, store.ErrInvalidCursor):
-		return NewProblem(http.StatusBadRequest, "invalid-cursor", "the cursor is not one this server issued; start again without it")
+		return problem.New(http.StatusBadRequest, problem.InvalidCursor, "the cursor is not one this server issued; start again without it")
 	case errors.Is(err, store.ErrInvalid):
-		return NewProblem(http.StatusUnprocessableEntity, "invalid", err.Error())
+		return invalidValue(err)
 	case errors.Is(err, authz.ErrForbidden):
-		return forbidden("forbidden", err.Error())
+		return forbidden(problem.Forbidden, err.Error())
 	case errors.Is(err, authn.ErrUnauthenticated):
 		return unauthenticated()
 	case errors.Is(err, authn.ErrWeakPassword):
@@ -87,53 +62,44 @@ func fromError(err error) *Problem {
 	return nil
 }
 
+// invalidValue answers a value the database refused. The error's text
+// names constraints and quotes SQL; only the field and rule the store
+// mapped them to reach the client.
+func invalidValue(err error) *problem.Problem {
+	var fe *store.FieldError
+	if errors.As(err, &fe) && fe.Field != "" {
+		return invalidField(fe.Field, fe.Detail)
+	}
+	return problem.New(http.StatusUnprocessableEntity, problem.Invalid, "the request has a value this server does not accept; check it against the API's documentation")
+}
+
 // errorHandler turns every error a handler returns into problem+json, so
 // clients see one error shape whatever failed. It logs only unexpected
 // errors, with method and path (never the query, headers or body, which may
 // carry credentials).
 func errorHandler(log func(msg string, args ...any)) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		var p *Problem
+		var p *problem.Problem
 		var fe *fiber.Error
 		switch {
 		case errors.As(err, &p):
 		case errors.As(err, &fe):
-			p = NewProblem(fe.Code, slug(fe.Code), fe.Message)
+			// Fiber's and fasthttp's messages quote the raw request
+			// (cookies included) when it does not parse: only the
+			// status is kept.
+			// The path may be what did not parse: no instance either.
+			return problem.Write(c, problem.ForStatus(fe.Code))
 		default:
 			if p = fromError(err); p != nil {
 				break
 			}
 			log("request failed", "method", c.Method(), "path", c.Path(), "error", err)
-			p = NewProblem(http.StatusInternalServerError, "internal", "the server failed to handle the request; the error is in the server log")
+			p = problem.ForStatus(http.StatusInternalServerError)
 		}
 		p.Instance = c.Path()
 		if p.Status == http.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="atrium"`)
 		}
-		c.Status(p.Status)
-		c.Set(fiber.HeaderContentType, "application/problem+json")
-		return c.JSON(p, "application/problem+json")
+		return problem.Write(c, p)
 	}
-}
-
-func slug(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return "not-found"
-	case http.StatusMethodNotAllowed:
-		return "method-not-allowed"
-	case http.StatusRequestEntityTooLarge:
-		return "too-large"
-	case http.StatusBadRequest:
-		return "bad-request"
-	case http.StatusUnauthorized:
-		return "unauthorized"
-	case http.StatusForbidden:
-		return "forbidden"
-	case http.StatusTooManyRequests:
-		return "rate-limited"
-	case http.StatusServiceUnavailable:
-		return "unavailable"
-	}
-	return "http-" + http.StatusText(status)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) limited(h authedHandler) authedHandler {
 		}
 		if !ok {
 			c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
-			return NewProblem(http.StatusTooManyRequests, "rate-limited", "too many requests of this kind; wait the Retry-After seconds and try again")
+			return problem.New(http.StatusTooManyRequests, problem.RateLimited, "too many requests of this kind; wait the Retry-After seconds and try again")
 		}
 		return h(c, p)
 	}

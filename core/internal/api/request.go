@@ -12,8 +12,12 @@ import (
 )
 
 // decodeBody reads a JSON body into v, refusing unknown fields so a typo
-// in a field name is an error rather than silently ignored.
+// in a field name is an error rather than silently ignored, and NUL
+// characters in strings, which the database cannot store.
 func decodeBody(c *fiber.Ctx, v any) error {
+	if p := nulProblem(c.Body()); p != nil {
+		return p
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

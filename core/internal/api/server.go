@@ -21,7 +21,9 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/framing"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/core/internal/web"
@@ -108,6 +110,9 @@ func New(deps Deps) *Server {
 		appproxy.ConfigureServer(&cfg)
 	}
 	s.app = fiber.New(cfg)
+	// First on every request, whatever route or proxy it is for: a
+	// request two parsers could frame differently is refused here.
+	s.app.Use(framing.Middleware())
 	s.app.Use(s.closeWhileDraining)
 	if deps.AppRouter != nil {
 		s.app.Use(deps.AppRouter)
@@ -226,7 +231,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // still exists so the route table is the same.
 func (s *Server) vnc(c *fiber.Ctx) error {
 	if s.deps.VNC == nil {
-		return NewProblem(http.StatusServiceUnavailable, "relay-unavailable", "this server has no relay")
+		return problem.New(http.StatusServiceUnavailable, problem.RelayUnavailable, "this server has no relay")
 	}
 	return s.deps.VNC(c)
 }

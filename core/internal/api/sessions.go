@@ -11,6 +11,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -262,18 +263,18 @@ func (s *Server) deleteSession(c *fiber.Ctx, p *authn.Principal) error {
 }
 
 // sessionProblem maps the session manager's errors to problems.
-func sessionProblem(err error) *Problem {
+func sessionProblem(err error) *problem.Problem {
 	var q *session.QuotaError
 	switch {
 	case errors.As(err, &q):
-		return NewProblem(http.StatusConflict, "quota-exceeded", q.Error())
+		return problem.New(http.StatusConflict, problem.QuotaExceeded, q.Error())
 	case errors.Is(err, session.ErrInvalidState):
-		return NewProblem(http.StatusConflict, "invalid-state", err.Error())
+		return problem.New(http.StatusConflict, problem.InvalidState, err.Error())
 	case errors.Is(err, session.ErrHomeInUse):
-		return NewProblem(http.StatusConflict, "home-in-use", err.Error())
+		return problem.New(http.StatusConflict, problem.HomeInUse, err.Error())
 	case errors.Is(err, store.ErrOwnerNotMember):
-		p := NewProblem(http.StatusNotFound, "owner-not-member", "a session's owner must be a member of its organisation")
-		p.Errors = []FieldError{{Field: "user_id", Detail: "no such user in the organisation; add them to it first"}}
+		p := problem.New(http.StatusNotFound, problem.OwnerNotMember, "a session's owner must be a member of its organisation")
+		p.Errors = []problem.FieldError{{Field: "user_id", Detail: "no such user in the organisation; add them to it first"}}
 		return p
 	}
 	return nil

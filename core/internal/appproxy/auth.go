@@ -20,7 +20,7 @@ import (
 func (p *Proxy) serveAppHost(c *fiber.Ctx, id uuid.UUID) error {
 	target := string(c.Request().Header.RequestURI())
 	if !strings.HasPrefix(target, "/") {
-		return refuse(c, refuseTarget, nil)
+		return refuse(c, refuseTarget)
 	}
 	if path, _, _ := strings.Cut(target, "?"); path == AuthPath {
 		return p.redeem(c, id)
@@ -30,11 +30,11 @@ func (p *Proxy) serveAppHost(c *fiber.Ctx, id uuid.UUID) error {
 		p.opts.Logger.Warn("app access check failed", "session", id, "error", err)
 	}
 	if r != nil {
-		return refuse(c, *r, nil)
+		return refuse(c, *r)
 	}
 	sess := admitted(c, app)
 	if _, r := p.admitApp(c, sess, ""); r != nil {
-		return refuse(c, *r, nil)
+		return refuse(c, *r)
 	}
 	return p.forward(c, sess, target, "")
 }
@@ -71,21 +71,21 @@ func (p *Proxy) redeem(c *fiber.Ctx, id uuid.UUID) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	if c.Method() != fiber.MethodGet {
-		return refuse(c, refuseToken, nil)
+		return refuse(c, refuseToken)
 	}
 	token := c.Query("token")
 	if token == "" {
-		return refuse(c, refuseToken, nil)
+		return refuse(c, refuseToken)
 	}
 	secret, hash := authn.NewToken()
 	_, err := p.opts.Store.RedeemAppToken(c.UserContext(), authn.HashToken(token), id, hash, p.opts.AppSessionTTL)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p.opts.Logger.Info("app token refused", "session", id, "remote", c.IP())
-		return refuse(c, refuseToken, nil)
+		return refuse(c, refuseToken)
 	case err != nil:
 		p.opts.Logger.Warn("redeem app token", "session", id, "error", err)
-		return refuse(c, refuseStore, nil)
+		return refuse(c, refuseStore)
 	}
 	c.Cookie(&fiber.Cookie{Name: p.cookie, Value: secret, Path: "/", MaxAge: int(p.opts.AppSessionTTL.Seconds()),
 		HTTPOnly: true, Secure: p.secure, SameSite: fiber.CookieSameSiteLaxMode})
@@ -119,31 +119,31 @@ func (p *Proxy) servePath(c *fiber.Ctx) error {
 	raw := string(c.Request().Header.RequestURI())
 	rest := raw[len(PathPrefix):]
 	if len(rest) < 36 {
-		return refuse(c, refuseNoSuchApp, nil)
+		return refuse(c, refuseNoSuchApp)
 	}
 	idStr, tail := rest[:36], rest[36:]
 	id, err := uuid.Parse(idStr)
 	if err != nil || id.String() != idStr {
-		return refuse(c, refuseNoSuchApp, nil)
+		return refuse(c, refuseNoSuchApp)
 	}
 	switch {
 	case tail == "" || tail[0] == '?':
 		// Relative links of the app's root page need the trailing slash.
 		return c.Redirect(PathPrefix+idStr+"/"+tail, http.StatusPermanentRedirect)
 	case tail[0] != '/':
-		return refuse(c, refuseNoSuchApp, nil)
+		return refuse(c, refuseNoSuchApp)
 	}
 	app, r, err := p.pathGrant(c, id)
 	if err != nil {
 		p.opts.Logger.Warn("app access check failed", "session", id, "error", err)
 	}
 	if r != nil {
-		return refuse(c, *r, nil)
+		return refuse(c, *r)
 	}
 	sess := admitted(c, app)
 	up, r := p.admitApp(c, sess, PathPrefix+idStr)
 	if r != nil {
-		return refuse(c, *r, nil)
+		return refuse(c, *r)
 	}
 	if up.keepBasePath {
 		// The app routes by the whole path (Jupyter's base_url).

@@ -20,16 +20,16 @@ func (p *Proxy) bufferBody(c *fiber.Ctx) (refused bool, err error) {
 	}
 	if req.Header.ContentLength() > p.opts.BodyLimit {
 		c.Context().SetConnectionClose()
-		return true, refuse(c, refuseTooLarge, nil)
+		return true, refuse(c, refuseTooLarge)
 	}
 	body, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(p.opts.BodyLimit)+1))
 	if err != nil {
 		c.Context().SetConnectionClose()
-		return true, refuse(c, refuseFraming, nil)
+		return true, refuse(c, refuseFraming)
 	}
 	if len(body) > p.opts.BodyLimit {
 		c.Context().SetConnectionClose()
-		return true, refuse(c, refuseTooLarge, nil)
+		return true, refuse(c, refuseTooLarge)
 	}
 	req.SetBody(body)
 	return false, nil

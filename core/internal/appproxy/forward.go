@@ -1,7 +1,6 @@
 package appproxy
 
 import (
-	"bytes"
 	"errors"
 	"net/netip"
 
@@ -20,10 +19,6 @@ import (
 func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) error {
 	if websocket.FastHTTPIsWebSocketUpgrade(c.Context()) {
 		return p.websocket(c, s, target, prefix)
-	}
-	if r := checkFraming(&c.Request().Header); r != nil {
-		c.Context().SetConnectionClose()
-		return refuse(c, *r, nil)
 	}
 	in := c.Request()
 	req := fasthttp.AcquireRequest()
@@ -51,14 +46,14 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 		case body != nil && body.err != nil:
 			// The client's body broke off or was malformed (bad chunking):
 			// the app saw a truncated request and the client is told.
-			return refuse(c, refuseFraming, nil)
+			return refuse(c, refuseFraming)
 		case errors.Is(err, errNotHTTP):
-			return refuse(c, refuseNotHTTP, nil)
+			return refuse(c, refuseNotHTTP)
 		case errors.Is(err, fasthttp.ErrNoFreeConns):
-			return refuse(c, refuseBusy, nil)
+			return refuse(c, refuseBusy)
 		}
 		p.opts.Logger.Info("app request failed", "session", s.ID, "method", c.Method(), "error", err)
-		return refuse(c, refuseUpstream, nil)
+		return refuse(c, refuseUpstream)
 	}
 
 	out := c.Response()
@@ -80,7 +75,7 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 		fasthttp.ReleaseResponse(resp)
 		if err != nil {
 			out.ResetBody()
-			return refuse(c, refuseUpstream, nil)
+			return refuse(c, refuseUpstream)
 		}
 		return nil
 	}
@@ -125,44 +120,3 @@ func (p *Proxy) upstreamRequest(c *fiber.Ctx, req *fasthttp.Request, target, pre
 	}
 	setUpstreamAuth(c, &req.Header)
 }
-
-// checkFraming refuses requests whose body length is ambiguous, the root
-// of request smuggling: Transfer-Encoding together with Content-Length, a
-// Transfer-Encoding other than chunked, or several Content-Length fields.
-// fasthttp's parser already refuses some of these (see the tests); this
-// covers the rest from the raw header block.
-func checkFraming(h *fasthttp.RequestHeader) *refusal {
-	var cl, te int
-	chunkedOnly := true
-	raw := h.RawHeaders()
-	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		name = bytes.TrimSpace(name)
-		switch {
-		case bytes.EqualFold(name, contentLength):
-			cl++
-		case bytes.EqualFold(name, transferEncoding):
-			te++
-			chunkedOnly = bytes.EqualFold(bytes.TrimSpace(value), chunked)
-		}
-	}
-	if cl > 1 || te > 1 || (cl > 0 && te > 0) || (te == 1 && !chunkedOnly) {
-		return &refuseFraming
-	}
-	return nil
-}
-
-var (
-	contentLength    = []byte("Content-Length")
-	transferEncoding = []byte("Transfer-Encoding")
-	chunked          = []byte("chunked")
-)

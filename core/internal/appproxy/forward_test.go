@@ -51,8 +51,8 @@ func TestTargetKeptAndConfined(t *testing.T) {
 }
 
 // TestFraming: requests whose body length is ambiguous are refused before
-// anything reaches the app, whether fasthttp's parser or the proxy says
-// no.
+// anything reaches the app, whether fasthttp's parser or the framing
+// check the core runs first says no.
 func TestFraming(t *testing.T) {
 	w := newWorld(t)
 	f := w.front(appDomain)

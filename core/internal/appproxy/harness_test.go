@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/framing"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/core/internal/store/storetest"
@@ -306,6 +307,8 @@ func (w *world) front(domain string) *front {
 	cfg := fiber.Config{DisableStartupMessage: true, BodyLimit: 64 << 10, ReadTimeout: 5 * time.Second}
 	ConfigureServer(&cfg)
 	app := fiber.New(cfg)
+	// As the core mounts it: the framing check first (api.New).
+	app.Use(framing.Middleware())
 	app.Use(f.p.Middleware())
 	app.Get("/api/v1/me", func(c *fiber.Ctx) error { return c.SendString("core") })
 	app.Post("/api/v1/echo", func(c *fiber.Ctx) error { return c.SendString(fmt.Sprint(len(c.Body()))) })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -164,10 +165,10 @@ func parseOrigins(publicURL, appDomain string) (origins, error) {
 			return origins{}, fmt.Errorf("app proxy: server { app_domain } %q must look like *.apps.example.com", appDomain)
 		}
 		o.appSuffix = strings.ToLower(appDomain[1:])
-		// The core's own host inside the app domain would make the core's
-		// cookie and API reachable from apps' hosts.
-		if strings.HasSuffix(o.publicHost, o.appSuffix) {
-			return origins{}, fmt.Errorf("app proxy: the core's host %q lies inside app_domain %q; give apps a domain of their own, e.g. *.apps.%s", o.publicHost, appDomain, o.publicHost)
+		// config checks it at load; callers that build Options
+		// themselves get the same refusal.
+		if err := config.CheckAppIsolation(publicURL, appDomain); err != nil {
+			return origins{}, fmt.Errorf("app proxy: %w", err)
 		}
 	}
 	return o, nil

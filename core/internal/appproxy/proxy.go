@@ -89,7 +89,7 @@ func (p *Proxy) Middleware() fiber.Handler {
 		if p.Isolated() {
 			if id, isApp, ok := p.appHost(string(c.Request().Header.Host())); isApp {
 				if !ok {
-					return refuse(c, refuseNoSuchApp, nil)
+					return refuse(c, refuseNoSuchApp)
 				}
 				return p.serveAppHost(c, id)
 			}

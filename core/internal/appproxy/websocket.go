@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/atrium-hq/atrium/core/internal/access"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -33,15 +34,15 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 		want = p.appOrigin(s.ID)
 	}
 	if c.Get(fiber.HeaderOrigin) != want {
-		return refuse(c, refuseOrigin, nil)
+		return refuse(c, refuseOrigin)
 	}
 	if ok, wait := p.opts.Upgrades.Allow(c.IP()); !ok {
 		c.Set(fiber.HeaderRetryAfter, ratelimit.RetryAfter(wait))
-		return refuse(c, refuseUpgrades, nil)
+		return refuse(c, refuseUpgrades)
 	}
 	u, err := url.Parse("ws://" + string(c.Request().Header.Host()) + target)
 	if err != nil {
-		return refuse(c, refuseTarget, nil)
+		return refuse(c, refuseTarget)
 	}
 	header := p.upstreamWSHeader(c, prefix)
 	ctx, cancel := context.WithTimeout(c.UserContext(), p.opts.DialTimeout)
@@ -49,7 +50,7 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 	conn, err := p.pools.dial(s)
 	if err != nil {
 		p.opts.Logger.Info("app websocket dial failed", "session", s.ID, "error", err)
-		return refuse(c, refuseUpstream, nil)
+		return refuse(c, refuseUpstream)
 	}
 	d := websocket.Dialer{
 		NetDialContext:   func(context.Context, string, string) (net.Conn, error) { return conn, nil },
@@ -62,12 +63,12 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 	up, resp, err := d.DialContext(ctx, u.String(), header)
 	if err != nil {
 		_ = conn.Close()
-		extra := map[string]string{}
+		refused := refuseWebSocketDial.problem()
 		if resp != nil {
-			extra["app_status"] = strconv.Itoa(resp.StatusCode)
+			refused.AppStatus = strconv.Itoa(resp.StatusCode)
 		}
 		p.opts.Logger.Info("app refused the websocket", "session", s.ID, "error", err)
-		return refuse(c, refuseWebSocketDial, extra)
+		return problem.Write(c, refused)
 	}
 	var protocols []string
 	if sp := up.Subprotocol(); sp != "" {

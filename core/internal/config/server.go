@@ -71,6 +71,8 @@ func (d *decoder) server(b *hcl.Block) Server {
 	if a := attrs["app_domain"]; d.str(a, &s.AppDomain) {
 		if err := checkAppDomain(s.AppDomain); err != nil {
 			d.errorf(a.Expr.Range(), "Invalid app domain", "%s", sentence(err))
+		} else if err := CheckAppIsolation(s.PublicURL, s.AppDomain); err != nil {
+			d.errorf(a.Expr.Range(), "App domain contains the core's host", "%s", sentence(err))
 		}
 		s.AppDomain = strings.ToLower(s.AppDomain)
 	}

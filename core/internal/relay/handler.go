@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
 
+	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 )
 
@@ -154,9 +155,7 @@ func Handler(o HandlerOptions) (fiber.Handler, error) {
 			return h.originAllowed(string(ctx.Request.Header.Peek(fiber.HeaderOrigin)))
 		},
 		Error: func(ctx *fasthttp.RequestCtx, status int, reason error) {
-			ctx.SetStatusCode(status)
-			ctx.SetContentType("application/problem+json")
-			ctx.SetBodyString(fmt.Sprintf(`{"type":%q,"title":"WebSocket handshake refused","status":%d}`, problemBase+refuseHandshakeFailed.Type, status))
+			problem.WriteCtx(ctx, problem.New(status, refuseHandshakeFailed.Type, refuseHandshakeFailed.Detail))
 		},
 	}
 	return h.serve, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/problem"
 )
 
 // Cookie names of the login attempt, host-only like the session cookie.
@@ -58,7 +59,7 @@ func (h *handlers) providers(c *fiber.Ctx) error {
 func (h *handlers) login(c *fiber.Ctx) error {
 	b, err := h.s.Begin(c.UserContext(), c.Params("name"), c.Query("next"))
 	if err != nil {
-		return problem(c, err)
+		return h.fail(c, err)
 	}
 	c.Cookie(&fiber.Cookie{
 		Name: h.attemptCookie, Value: b.AttemptID.String(), Path: "/", Expires: b.ExpiresAt,
@@ -83,7 +84,7 @@ func (h *handlers) callback(c *fiber.Ctx) error {
 		IP: c.IP(), UserAgent: c.Get(fiber.HeaderUserAgent), PreviousToken: c.Cookies(h.o.SessionCookie),
 	})
 	if err != nil {
-		return problem(c, err)
+		return h.fail(c, err)
 	}
 	if done.Session.Token != "" {
 		c.Cookie(authn.SessionCookie(h.o.Secure, done.Session.Token, done.Session.ExpiresAt))
@@ -91,22 +92,21 @@ func (h *handlers) callback(c *fiber.Ctx) error {
 	return c.Redirect(done.Next, http.StatusFound)
 }
 
-// problemBase matches the API's RFC 9457 problem types.
-const problemBase = "https://atrium.dev/problems/"
-
-// problem answers err as application/problem+json.
-func problem(c *fiber.Ctx, err error) error {
-	status, typ := http.StatusBadGateway, "login-unavailable"
+// fail answers err as problem+json. Only a refusal's reason (why the
+// login was refused, which the user needs to act on) reaches the browser;
+// any other failure gets a fixed detail, and its text goes to the log.
+func (h *handlers) fail(c *fiber.Ctx, err error) error {
+	var p *problem.Problem
 	switch {
 	case errors.Is(err, ErrBadNext):
-		status, typ = http.StatusBadRequest, "bad-next"
+		p = problem.New(http.StatusBadRequest, problem.BadNext, ErrBadNext.Error())
 	case errors.Is(err, ErrUnknownProvider):
-		status, typ = http.StatusNotFound, "not-found"
+		p = problem.New(http.StatusNotFound, problem.NotFound, "no such login provider; GET /api/v1/auth/providers lists them")
 	case errors.Is(err, ErrRefused):
-		status, typ = http.StatusUnauthorized, "login-refused"
+		p = problem.New(http.StatusUnauthorized, problem.LoginRefused, err.Error())
+	default:
+		h.s.log.Error("login failed", "path", c.Path(), "error", err)
+		p = problem.New(http.StatusBadGateway, problem.LoginUnavailable, "the login could not be completed; try again shortly, the error is in the server log")
 	}
-	c.Set(fiber.HeaderContentType, "application/problem+json")
-	return c.Status(status).JSON(fiber.Map{
-		"type": problemBase + typ, "title": http.StatusText(status), "status": status, "detail": err.Error(),
-	}, "application/problem+json")
+	return problem.Write(c, p)
 }

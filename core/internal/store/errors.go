@@ -63,14 +63,18 @@ func classify(err error, what string) error {
 			return fmt.Errorf("%s: %w (%s)", what, ErrConflict, pe.ConstraintName)
 		case "23503": // foreign_key_violation: the referenced object is missing
 			return fmt.Errorf("%s: referenced object %w (%s)", what, ErrNotFound, pe.ConstraintName)
-		case "23514", "22P02", "22023", "23502": // check, invalid text, invalid parameter, not null
-			return fmt.Errorf("%s: %w: %s", what, ErrInvalid, pe.Message)
+		case "23514": // check_violation
+			// The constraint's name stays in the text for the log;
+			// clients see only the FieldError.
+			return fmt.Errorf("%s: %w (%s)", what, constraintError(pe.ConstraintName), pe.ConstraintName)
+		case "22P02", "22023", "23502", "22021", "22001": // invalid text, invalid parameter, not null, bad character (NUL), too long
+			return fmt.Errorf("%s: %w (%s)", what, &FieldError{Detail: "a value has a form this server does not accept"}, pe.Message)
 		case codeIllegalTransition:
 			return fmt.Errorf("%s: %w: %s", what, ErrIllegalTransition, pe.Message)
 		case codeAppendOnly:
 			return fmt.Errorf("%s: %w: %s", what, ErrAppendOnly, pe.Message)
 		case codeImmutable:
-			return fmt.Errorf("%s: %w: %s", what, ErrInvalid, pe.Message)
+			return fmt.Errorf("%s: %w (%s)", what, &FieldError{Detail: "the value may not change"}, pe.Message)
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)

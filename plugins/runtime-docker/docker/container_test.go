@@ -1,6 +1,9 @@
 package docker_test
 
 import (
+	"archive/tar"
+	"context"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -85,11 +88,15 @@ func TestContainerSpec(t *testing.T) {
 	if c.Config.User != "1000:1000" || c.Config.WorkingDir != "/" {
 		t.Errorf("user %q workdir %q, want 1000:1000 and /", c.Config.User, c.Config.WorkingDir)
 	}
-	for _, kv := range []string{"GREETING=hello", "TOKEN=s3cret"} {
-		if !slices.Contains(c.Config.Env, kv) {
-			t.Errorf("env %v lacks %s", c.Config.Env, strings.SplitN(kv, "=", 2)[0])
+	if !slices.Contains(c.Config.Env, "GREETING=hello") {
+		t.Errorf("env %v lacks GREETING", c.Config.Env)
+	}
+	for _, kv := range c.Config.Env {
+		if strings.Contains(kv, "s3cret") || strings.HasPrefix(kv, "TOKEN=") {
+			t.Errorf("the secret TOKEN is in the container's environment, where docker inspect shows it")
 		}
 	}
+	checkSecretFile(t, c.ID, "TOKEN", "s3cret", 1000)
 	if hc.RestartPolicy.Name != "no" {
 		t.Errorf("restart policy %q, want no: the core decides about restarts", hc.RestartPolicy.Name)
 	}
@@ -154,5 +161,30 @@ func TestMissingImage(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "atrium-test/absent:"+runID+" not found") || !strings.Contains(msg, "make images") {
 		t.Errorf("error %q does not name the missing image and how to build it", msg)
+	}
+}
+
+// checkSecretFile reads SecretsDir/name from the container: it must hold
+// want, belong to uid and be readable by it alone.
+func checkSecretFile(t *testing.T, id, name, want string, uid int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := engine.CopyFromContainer(ctx, id, client.CopyFromContainerOptions{SourcePath: docker.SecretsDir + "/" + name})
+	if err != nil {
+		t.Fatalf("the secret file %s/%s: %v", docker.SecretsDir, name, err)
+	}
+	defer res.Content.Close()
+	tr := tar.NewReader(res.Content)
+	hdr, err := tr.Next()
+	if err != nil {
+		t.Fatalf("read the secret file's archive: %v", err)
+	}
+	body, _ := io.ReadAll(tr)
+	if string(body) != want {
+		t.Errorf("the secret file holds %d bytes, not the secret", len(body))
+	}
+	if hdr.Uid != uid || hdr.Mode&0o077 != 0 {
+		t.Errorf("the secret file belongs to uid %d with mode %o, want uid %d and no access for group or others", hdr.Uid, hdr.Mode&0o777, uid)
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,10 @@ func (r *Runtime) StartSession(ctx context.Context, req runtime.StartRequest) (r
 	// Docker never pulls here: a created container means the image is
 	// present. There is no "scheduled": one engine, nothing to choose.
 	report(req.Progress, runtime.PhaseImageReady, "image "+req.Spec.Image+" is present")
+	if err := e.copySecrets(ctx, created.ID, req.Spec); err != nil {
+		e.removeQuietly(created.ID)
+		return runtime.StartResponse{}, err
+	}
 	if _, err := e.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		// A container that never started helps nobody; remove it so that a
 		// retry starts clean.
@@ -144,7 +149,7 @@ func (e *engine) reuseOrClear(ctx context.Context, id, image string) (container.
 func (e *engine) createOptions(id sessionIdentity, extra map[string]string, spec launch.Spec, volume string) client.ContainerCreateOptions {
 	cfg := &container.Config{
 		Image:        spec.Image,
-		Env:          environment(spec.Env, spec.Secrets),
+		Env:          environment(spec.Env),
 		User:         spec.User,
 		WorkingDir:   spec.WorkingDir,
 		Labels:       e.sessionLabels(id, extra),
@@ -185,25 +190,12 @@ func (e *engine) createOptions(id sessionIdentity, extra map[string]string, spec
 	}
 }
 
-// environment merges env and secrets into Docker's KEY=value list, sorted
-// so that the same spec always makes the same container. A secret wins
-// over an env variable of the same name.
-func environment(env, secrets map[string]string) []string {
-	merged := make(map[string]string, len(env)+len(secrets))
-	for k, v := range env {
-		merged[k] = v
-	}
-	for k, v := range secrets {
-		merged[k] = v
-	}
-	keys := make([]string, 0, len(merged))
-	for k := range merged {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, k+"="+merged[k])
+// environment is env as Docker's KEY=value list, sorted so that the same
+// spec always makes the same container. Secrets are files (copySecrets).
+func environment(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, k+"="+env[k])
 	}
 	return out
 }

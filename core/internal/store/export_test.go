@@ -1,0 +1,4 @@
+package store
+
+// CheckFields exposes the constraint catalogue to the external tests.
+var CheckFields = checkFields
