@@ -11,6 +11,7 @@ STATICCHECK_VERSION := v0.8.2
 BUF_VERSION         := v1.75.0
 PROTOC_GEN_GO       := v1.36.12
 PROTOC_GEN_GO_GRPC  := v1.6.2
+HELM_VERSION        := v4.3.2
 
 .PHONY: all build web run test test-short test-browser lint proto tools clean
 
@@ -58,7 +59,7 @@ test-browser: build
 	cd test/e2e/browser && npm ci --no-audit --no-fund && npm test
 
 ## lint: go vet and staticcheck over every module, go.mod drift (go mod
-## tidy -diff) in every module, and buf breaking on sdk/proto
+## tidy -diff) in every module, buf breaking on sdk/proto, and helm-lint
 lint: $(TOOLS)/staticcheck $(TOOLS)/buf
 	$(GO) vet ./... ./sdk/...
 	$(TOOLS)/staticcheck ./... ./sdk/...
@@ -67,11 +68,14 @@ lint: $(TOOLS)/staticcheck $(TOOLS)/buf
 		(cd $$m && $(GO) mod tidy -diff) || { echo "$$m: go.mod or go.sum is not tidy; run go mod tidy there"; exit 1; }; \
 	done
 	BUF=$(TOOLS)/buf bash scripts/proto-breaking.sh
+	@$(MAKE) --no-print-directory helm-lint
 
 ## proto: regenerate the committed protobuf code
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 	cd sdk/proto && PATH=$(TOOLS):$$PATH $(TOOLS)/buf lint && PATH=$(TOOLS):$$PATH $(TOOLS)/buf generate
 
+$(TOOLS)/helm:
+	GOBIN=$(TOOLS) $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 $(TOOLS)/buf:
@@ -131,3 +135,19 @@ bench-start:
 .PHONY: bench-proxy
 bench-proxy:
 	$(GO) run ./bench/proxy $(BENCH_PROXY_FLAGS)
+
+## image: the Atrium container image atrium/core:<git describe> (VERSION=…
+## to choose the tag): the core, every plugin and the web UI built from
+## source in deploy/image/Dockerfile, FROM scratch, non-root (uid 10001).
+## Classic builder; builds a local stand-in for the golang and node images
+## when they cannot be pulled (deploy/image/build.sh)
+.PHONY: image
+image:
+	bash deploy/image/build.sh
+
+## helm-lint: `helm lint` and `helm template` of deploy/helm/atrium with
+## its ci/test-values.yaml (helm from the Go module proxy, pinned)
+.PHONY: helm-lint
+helm-lint: $(TOOLS)/helm
+	$(TOOLS)/helm lint --strict deploy/helm/atrium -f deploy/helm/atrium/ci/test-values.yaml
+	$(TOOLS)/helm template atrium deploy/helm/atrium -f deploy/helm/atrium/ci/test-values.yaml >/dev/null
