@@ -91,16 +91,18 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// LoadKey reads an existing key, refusing a file others can read or one of
-// the wrong size. Create one with `head -c 32 /dev/urandom > FILE` and
+// LoadKey reads an existing key, refusing a file others can read, one its
+// group may write, or one of the wrong size. Group read is allowed: a
+// Kubernetes Secret reaches a non-root pod only through its fsGroup, as
+// mode 0440. Create one with `head -c 32 /dev/urandom > FILE` and
 // `chmod 600 FILE`.
 func LoadKey(path string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("read session secrets key: %w; create it with `head -c 32 /dev/urandom > %s && chmod 600 %s`", err, path, path)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("session secrets key %s has mode %v, which lets others read it; run chmod 600 %s", path, st.Mode().Perm(), path)
+	if st.Mode().Perm()&0o027 != 0 {
+		return nil, fmt.Errorf("session secrets key %s has mode %v, which lets others read it or its group change it; run chmod 600 %s (or 440 for a group that must read it)", path, st.Mode().Perm(), path)
 	}
 	key, err := os.ReadFile(path)
 	if err != nil {

@@ -55,3 +55,21 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Fatal("a world-readable key was accepted")
 	}
 }
+
+// TestLoadKeyModes: a configured key may be group-readable (a Kubernetes
+// Secret under fsGroup is 0440), never readable by others or writable by
+// its group.
+func TestLoadKeyModes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	must(t, os.WriteFile(path, make([]byte, KeySize), 0o600))
+	for mode, ok := range map[os.FileMode]bool{0o600: true, 0o400: true, 0o440: true, 0o640: true, 0o644: false, 0o660: false, 0o604: false} {
+		must(t, os.Chmod(path, mode))
+		_, err := LoadKey(path)
+		if ok && err != nil {
+			t.Errorf("mode %v refused: %v", mode, err)
+		}
+		if !ok && err == nil {
+			t.Errorf("mode %v accepted", mode)
+		}
+	}
+}
