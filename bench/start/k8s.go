@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/atrium-hq/atrium/test/harness"
 	"github.com/atrium-hq/atrium/test/k8stest"
-	"github.com/atrium-hq/atrium/test/rfb"
 )
 
 // k8sTemplate is the desktop template on the Kubernetes runtime.
@@ -159,22 +157,7 @@ func (k *kube) rawPod(o options) (time.Duration, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	addr := netip.AddrPortFrom(ip, 5900).String()
-	var c *rfb.Client
-	for {
-		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
-		c, err = rfb.Dial(dctx, addr, password)
-		dcancel()
-		if err == nil {
-			break
-		}
-		if errors.Is(err, rfb.ErrAuthFailed) || ctx.Err() != nil {
-			return 0, fmt.Errorf("RFB to %s: %w", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	defer c.Close()
-	if _, err := harness.FirstFramebuffer(ctx, c); err != nil {
+	if err := firstPixels(ctx, netip.AddrPortFrom(ip, 5900).String(), password); err != nil {
 		return 0, err
 	}
 	return time.Since(began), nil

@@ -334,27 +334,33 @@ func (b *bench) dockerRun() (time.Duration, error) {
 	if ep == nil || !ep.IPAddress.IsValid() || !benchSubnet.Contains(ep.IPAddress) {
 		return 0, fmt.Errorf("the container has no address on %s (%s)", benchNetwork, benchSubnet)
 	}
-	addr := netip.AddrPortFrom(ep.IPAddress, 5900).String()
-	// Poll as the core's readiness probe must: Xvnc listens a second or so
-	// after the container starts.
+	if err := firstPixels(ctx, netip.AddrPortFrom(ep.IPAddress, 5900).String(), password); err != nil {
+		return 0, err
+	}
+	return time.Since(began), nil
+}
+
+// firstPixels dials a raw VNC server until the RFB handshake works, as the
+// core's readiness probe must (Xvnc listens a second or so after its
+// process starts), and reads the first framebuffer update.
+func firstPixels(ctx context.Context, addr, password string) error {
 	var c *rfb.Client
 	for {
 		dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+		var err error
 		c, err = rfb.Dial(dctx, addr, password)
 		dcancel()
 		if err == nil {
 			break
 		}
 		if errors.Is(err, rfb.ErrAuthFailed) || ctx.Err() != nil {
-			return 0, fmt.Errorf("RFB to %s: %w", addr, err)
+			return fmt.Errorf("RFB to %s: %w", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	defer c.Close()
-	if _, err := harness.FirstFramebuffer(ctx, c); err != nil {
-		return 0, err
-	}
-	return time.Since(began), nil
+	_, err := harness.FirstFramebuffer(ctx, c)
+	return err
 }
 
 // cleanup deletes the benchmark's sessions with their home, then removes
