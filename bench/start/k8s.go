@@ -71,6 +71,13 @@ func (k *kube) hcl(root, dir string, ctx context.Context) (string, error) {
 	for _, c := range node.Spec.PodCIDRs {
 		nets = append(nets, fmt.Sprintf("%q", c))
 	}
+	// The core dials pods from the node's pod bridge, the CIDR's first
+	// address (k8s-up.sh).
+	pods, err := netip.ParsePrefix(node.Spec.PodCIDRs[0])
+	if err != nil {
+		return "", fmt.Errorf("node %s pod CIDR: %w", k8stest.NodeName, err)
+	}
+	bridge := netip.PrefixFrom(pods.Addr().Next(), 32).String()
 	return fmt.Sprintf(`
 plugin "k8s" {
   path   = %q
@@ -85,6 +92,7 @@ runtime "k8s" {
     namespace         = %q
     image_pull_policy = "Never"
     home_size         = "1Gi"
+    core_cidrs        = [%q]
   }
 }
 
@@ -94,7 +102,7 @@ template %q {
   cpu       = 1
   memory    = "1GiB"
 }
-`, bin, sum, strings.Join(nets, ", "), k.cl.Kubeconfig, k.ns, k8sTemplate), nil
+`, bin, sum, strings.Join(nets, ", "), k.cl.Kubeconfig, k.ns, bridge, k8sTemplate), nil
 }
 
 // rawPod times one raw start on the cluster: create a pod of the same

@@ -34,6 +34,10 @@ func TestDesktopOnKubernetes(t *testing.T) {
 	for _, n := range cl.PodNetworks(t) {
 		nets = append(nets, fmt.Sprintf("%q", n.String()))
 	}
+	// The core dials pods from the node's pod bridge, the CIDR's first
+	// address (k8s-up.sh); the runtime's NetworkPolicy admits it alone.
+	first := cl.PodNetworks(t)[0].IP.To4()
+	bridge := fmt.Sprintf("%d.%d.%d.%d/32", first[0], first[1], first[2], first[3]+1)
 	sum := sha256File(t, bins.runtimeK8s)
 	dc := startDesktopCoreWith(t, emptyDatabase(t), "", fmt.Sprintf(`
 plugin "k8s" {
@@ -50,6 +54,7 @@ runtime "k8s" {
     image_pull_policy = "Never"
     request_ratio     = 0.1
     home_size         = "1Gi"
+    core_cidrs        = [%[9]q]
   }
 }
 
@@ -69,6 +74,7 @@ runtime "k8s-b" {
     image_pull_policy = "Never"
     request_ratio     = 0.1
     home_size         = "1Gi"
+    core_cidrs        = [%[9]q]
   }
 }
 
@@ -78,7 +84,7 @@ template %[8]q {
   cpu       = 1
   memory    = "1GiB"
 }
-`, bins.runtimeK8s, sum, strings.Join(nets, ", "), cl.Kubeconfig, ns, k8sTemplate, nsB, k8sTemplateB), true)
+`, bins.runtimeK8s, sum, strings.Join(nets, ", "), cl.Kubeconfig, ns, k8sTemplate, nsB, k8sTemplateB, bridge), true)
 
 	onDocker, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), harness.DesktopTemplate)
 	if err != nil {

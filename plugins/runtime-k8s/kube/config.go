@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +57,10 @@ type Config struct {
 	RunAsUser        *int64            `json:"run_as_user"`
 	RequestRatio     *float64          `json:"request_ratio"`
 	Tolerations      []Toleration      `json:"toleration"`
+	NetworkPolicy    *bool             `json:"network_policy"`
+	CoreCIDRs        []string          `json:"core_cidrs"`
+	CorePodLabels    map[string]string `json:"core_pod_labels"`
+	CoreNamespace    string            `json:"core_namespace"`
 }
 
 // Toleration is one `toleration { }` block, as in a pod spec.
@@ -87,6 +92,10 @@ type settings struct {
 	uid            int64
 	requestRatio   float64
 	tolerations    []corev1.Toleration
+	networkPolicy  bool
+	coreCIDRs      []string
+	corePodLabels  map[string]string
+	coreNamespace  string
 }
 
 // configSchema describes the config block to the core.
@@ -113,6 +122,10 @@ func configSchema() schema.Object {
 			"start_timeout":      str("How long a pod may wait for a node (unschedulable) before the session counts as failed, e.g. \"5m\".", defaultStartTimeout),
 			"run_as_user":        {Type: "number", Description: "Numeric uid (and gid) of a session whose workspace names no user; pods never run as root.", Default: defaultUID},
 			"request_ratio":      {Type: "number", Description: "Requests as a share of the template's limits, in (0, 1]; 1 gives Guaranteed pods, less lets nodes overcommit.", Default: 1},
+			"network_policy":     {Type: "bool", Description: "Keep a NetworkPolicy that lets only the core reach session pods (needs a network plugin that enforces it).", Default: true},
+			"core_cidrs":         {Type: "list(string)", Description: "Addresses the core connects to session pods from, e.g. the nodes' CIDR when it runs on a node."},
+			"core_pod_labels":    {Type: "map(string)", Description: "Labels of the core's pods, when it runs in the cluster."},
+			"core_namespace":     str("Namespace of the core's pods; empty: the sessions' namespace.", ""),
 		},
 		Blocks: map[string]schema.Block{
 			"toleration": {Nesting: schema.NestingList, Description: "A toleration of session pods, as in a pod spec.", Body: schema.Object{Attrs: map[string]schema.Attr{
@@ -151,6 +164,7 @@ func parseConfig(raw json.RawMessage) (settings, error) {
 		nodeSelector: c.NodeSelector, runtimeClass: c.RuntimeClass, serviceAccount: c.ServiceAccount,
 		pullPolicy: corev1.PullPolicy(c.ImagePullPolicy), pullSecrets: c.ImagePullSecrets,
 		labels: c.Labels, annotations: c.Annotations, tunnel: c.Tunnel, uid: defaultUID, requestRatio: 1,
+		networkPolicy: c.NetworkPolicy == nil || *c.NetworkPolicy, corePodLabels: c.CorePodLabels, coreNamespace: c.CoreNamespace,
 	}
 	var errs []error
 	bad := func(path []string, format string, args ...any) {
@@ -201,6 +215,16 @@ func parseConfig(raw json.RawMessage) (settings, error) {
 		}
 		s.requestRatio = *c.RequestRatio
 	}
+	for i, v := range c.CoreCIDRs {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			bad([]string{"core_cidrs"}, "item %d, %q, is not a CIDR such as \"10.0.0.0/16\"", i, v)
+			continue
+		}
+		s.coreCIDRs = append(s.coreCIDRs, p.Masked().String())
+	}
+	dnsLabel("core_namespace", c.CoreNamespace)
+	checkLabels(bad, "core_pod_labels", c.CorePodLabels)
 	checkLabels(bad, "node_selector", c.NodeSelector)
 	checkLabels(bad, "labels", c.Labels)
 	for k := range c.Annotations {

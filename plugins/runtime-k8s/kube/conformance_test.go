@@ -22,6 +22,7 @@ func TestConformance(t *testing.T) {
 			cfg, _ := json.Marshal(map[string]any{
 				"kubeconfig": cl.Kubeconfig, "namespace": ns, "tunnel": mode,
 				"image_pull_policy": "Never", "request_ratio": 0.05, "stop_timeout": "2s",
+				"core_cidrs": []string{hostCIDR(t, cl)},
 			})
 			spec := echoSpec("conformance-" + mode)
 			spec.HomePath = homePath

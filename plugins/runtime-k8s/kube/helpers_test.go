@@ -52,6 +52,7 @@ func newWorld(t *testing.T, extra map[string]any) *world {
 		"image_pull_policy": "Never",
 		"request_ratio":     0.05,
 		"stop_timeout":      "2s",
+		"core_cidrs":        []string{hostCIDR(t, cl)},
 	}
 	for k, v := range extra {
 		w.cfg[k] = v
@@ -182,4 +183,16 @@ func readAll(t *testing.T, conn net.Conn) string {
 		t.Fatalf("read: %v", err)
 	}
 	return string(b)
+}
+
+// hostCIDR is where this process reaches pods from: the node's pod bridge,
+// the first address of its pod CIDR (k8s-up.sh), as a /32.
+func hostCIDR(t *testing.T, cl *k8stest.Cluster) string {
+	t.Helper()
+	n := cl.PodNetworks(t)[0]
+	ip := n.IP.To4()
+	if ip == nil {
+		t.Fatalf("pod network %s is not IPv4", n)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d/32", ip[0], ip[1], ip[2], ip[3]+1)
 }

@@ -87,6 +87,9 @@ runtime "kubernetes" {
     tunnel            = {{ .Values.sessions.tunnel | quote }}
     home_size         = {{ .Values.sessions.homeSize | quote }}
     image_pull_policy = {{ .Values.sessions.imagePullPolicy | quote }}
+    # Session pods take connections from these cores' pods only.
+    core_pod_labels   = { "app.kubernetes.io/name" = {{ .Chart.Name | quote }}, "app.kubernetes.io/instance" = {{ .Release.Name | quote }} }
+    core_namespace    = {{ .Release.Namespace | quote }}
     {{- with .Values.sessions.storageClass }}
     storage_class     = {{ . | quote }}
     {{- end }}
