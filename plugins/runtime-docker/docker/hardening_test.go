@@ -25,7 +25,7 @@ func TestSessionHasNoPrivileges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := engine.ImageInspect(ctx, desktopImage); err != nil {
-		t.Skipf("%s is not built (make images): %v", desktopImage, err)
+		t.Fatalf("%s is not built; build it with `make images`: %v", desktopImage, err)
 	}
 	rt := newRuntime(t, docker.TunnelModeEndpoint)
 	s := newSession(t, rt, "u-caps-"+runID)
