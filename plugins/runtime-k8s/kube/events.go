@@ -63,8 +63,8 @@ func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) erro
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	<-ctx.Done()
-	if err := context.Cause(ctx); err != nil && err != context.Canceled {
-		return err
+	if cause := context.Cause(ctx); cause != ctx.Err() {
+		return cause // a failed send or first list, not the caller's cancel
 	}
 	return nil
 }
@@ -76,10 +76,13 @@ type reporter struct {
 	send func(runtime.Event) error
 	fail context.CancelCauseFunc
 
-	mu   sync.Mutex
-	last map[string]runtime.Status
+	mu     sync.Mutex
+	last   map[string]runtime.Status
+	failed bool // a send failed: WatchEvents is ending, send no more
 }
 
+// pod reports obj's status if it differs from the last one reported;
+// initial pods (the informer's first list) are only recorded.
 func (rep *reporter) pod(obj any, initial, deleted bool) {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
@@ -100,13 +103,15 @@ func (rep *reporter) pod(obj any, initial, deleted bool) {
 	if deleted {
 		delete(rep.last, id)
 	}
-	if initial || seen && prev.State == st.State && prev.InstanceID == st.InstanceID && prev.Message == st.Message {
+	if rep.failed || initial || seen && prev.State == st.State && prev.InstanceID == st.InstanceID && prev.Message == st.Message {
 		return
 	}
 	if err := rep.send(runtime.Event{SessionID: id, Status: st, Time: time.Now()}); err != nil {
+		rep.failed = true
 		rep.fail(err)
 	}
 }
+
 // deletedStatus is the status a deleted pod leaves its session in.
 func deletedStatus(p *corev1.Pod) runtime.Status {
 	switch why := p.Annotations[AnnotationDeleting]; why {
