@@ -2,8 +2,7 @@
 // same go-plugin server and clients the core uses, and checks runtime,
 // workspace and auth plugins against the behaviour the core relies on
 // (RuntimeConformance, WorkspaceConformance, AuthConformance). Plugin
-// authors use it in
-// their own tests:
+// authors use it in their own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		plugintest.RuntimeConformance(t, plugintest.RuntimeSuite{
