@@ -81,10 +81,7 @@ func AuthConformance(t *testing.T, c AuthSuite) {
 		c.Timeout = 30 * time.Second
 	}
 	a := &authRun{suite: c, parent: t}
-	steps := []struct {
-		name string
-		run  func(t *testing.T, ctx context.Context)
-	}{
+	runSteps(t, c.Timeout, []step{
 		{"info", a.info},
 		{"not-configured", a.notConfigured},
 		{"configure", a.configure},
@@ -94,17 +91,7 @@ func AuthConformance(t *testing.T, c AuthSuite) {
 		{"spent", a.spent},
 		{"refresh", a.refresh},
 		{"logout", a.logout},
-	}
-	for _, s := range steps {
-		ok := t.Run(s.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
-			defer cancel()
-			s.run(t, ctx)
-		})
-		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", s.name)
-		}
-	}
+	})
 }
 
 // FollowRedirects is AuthSuite's default Authorize: it GETs authURL and

@@ -65,10 +65,7 @@ func WorkspaceConformance(t *testing.T, c WorkspaceSuite) {
 		t.Fatal("WorkspaceSuite.New is nil; set it to a function returning a fresh implementation")
 	}
 	w := &workspaceRun{suite: c, parent: t}
-	steps := []struct {
-		name string
-		run  func(t *testing.T, ctx context.Context)
-	}{
+	runSteps(t, 10*time.Second, []step{
 		{"info", w.info},
 		{"not-configured", w.notConfigured},
 		{"bad-config", w.badConfig},
@@ -79,17 +76,7 @@ func WorkspaceConformance(t *testing.T, c WorkspaceSuite) {
 		{"image-order", w.imageOrder},
 		{"no-home", w.noHome},
 		{"bad-template-config", w.badTemplateConfig},
-	}
-	for _, s := range steps {
-		ok := t.Run(s.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			s.run(t, ctx)
-		})
-		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", s.name)
-		}
-	}
+	})
 }
 
 // workspaceRun is one run of the suite and what its steps learnt.
