@@ -78,6 +78,7 @@ require (
 require github.com/atrium-hq/atrium/sdk v0.0.0-00010101000000-000000000000
 
 require (
+	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.14.0
 	k8s.io/api v0.36.3
 	k8s.io/apimachinery v0.36.3
