@@ -108,7 +108,8 @@ func (b *balancer) routeOf(t *testing.T, addr string) int {
 // event stream and streams the desktop through the balancer. SIGKILL of
 // the replica carrying the stream: the client reconnects through another
 // within seconds, and the session's row, the database's rows and the
-// session's one container are as they were.
+// session's one container are as they were. Only one replica sweeps
+// (resync and cull).
 func TestThreeReplicasBehindBalancer(t *testing.T) {
 	db := emptyDatabase(t)
 	keyFile := filepath.Join(t.TempDir(), "secrets.key")
@@ -153,6 +154,17 @@ func TestThreeReplicasBehindBalancer(t *testing.T) {
 	d := openDesktop(t, cl, s.ID)
 	carrier := lb.routeOf(t, d.Conn().LocalAddr().String())
 	t.Logf("the stream goes through replica %d", carrier+1)
+
+	// Resync and cull run on one replica, not on all three.
+	sweepers := 0
+	for _, r := range replicas {
+		if strings.Contains(r.out.String(), "this core is the sweeper") {
+			sweepers++
+		}
+	}
+	if sweepers != 1 {
+		t.Errorf("%d of the three replicas run resync and cull; want 1", sweepers)
+	}
 
 	rowBefore := sessionRow(t, db, s.ID)
 	sessionsBefore := sqlInt(t, db, `SELECT count(*) FROM sessions`)
