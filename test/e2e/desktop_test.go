@@ -93,11 +93,15 @@ func startDesktopCoreWith(t *testing.T, db, serverExtra, extraHCL string, firstO
 	hcl := harness.DesktopHCL(harness.DesktopConfig{
 		Bins: b, Network: desktopNetwork, Subnet: desktopSubnet, VolumePrefix: desktopVolumePrefix,
 	})
+	// Replicas behind a load balancer name its URL in serverExtra.
+	publicURL := "  public_url = \"http://%[3]s\"\n"
+	if strings.Contains(serverExtra, "public_url") {
+		publicURL = ""
+	}
 	path, addr, _ := writeConfigDB(t, `
 server {
   listen     = "%[3]s"
-  public_url = "http://%[3]s"
-  state_dir  = "%[4]s"
+`+publicURL+`  state_dir  = "%[4]s"
 `+strings.ReplaceAll(serverExtra, "%", "%%")+`
 }
 `+hcl+strings.ReplaceAll(extraHCL, "%", "%%"), db)
