@@ -261,11 +261,12 @@ const (
 	proofContent = "atrium-e2e\n"
 )
 
-// writeProof types proofCommand into the session's terminal until the file
-// appears in its container. Keys typed before the terminal's shell reads
-// them can be lost, as for a person typing that early, and the command is
-// idempotent, so it is typed again until it takes effect.
-func (dc *desktopCore) writeProof(t *testing.T, d *harness.Desktop, container string) {
+// writeProof types proofCommand into the session's terminal until read
+// (the session's proofPath, from its runtime) returns proofContent. Keys
+// typed before the terminal's shell reads them can be lost, as for a person
+// typing that early, and the command is idempotent, so it is typed again
+// until it takes effect.
+func writeProof(t *testing.T, d *harness.Desktop, read func(context.Context) ([]byte, error)) {
 	t.Helper()
 	// The entrypoint's xterm sits at +40+40 with the focus; the pointer
 	// goes over it and clicks, so the keys reach it whatever the window
@@ -282,7 +283,7 @@ func (dc *desktopCore) writeProof(t *testing.T, d *harness.Desktop, container st
 		}
 		wait := time.Now().Add(3 * time.Second)
 		for time.Now().Before(wait) {
-			b, err := readFile(ctxT(t, 10*time.Second), dc.docker, container, proofPath)
+			b, err := read(ctxT(t, 10*time.Second))
 			if err == nil && string(b) == proofContent {
 				t.Logf("the typed command wrote %s at attempt %d", proofPath, attempt)
 				return
@@ -368,7 +369,9 @@ func TestDesktopSessionKeepsItsHome(t *testing.T) {
 	d := openDesktop(t, dc.admin, s1.ID)
 	ctr1 := dc.sessionContainer(t, s1.ID)
 	home := dc.homeVolumes(t, ctr1)
-	dc.writeProof(t, d, ctr1)
+	writeProof(t, d, func(ctx context.Context) ([]byte, error) {
+		return readFile(ctx, dc.docker, ctr1, proofPath)
+	})
 	_ = d.Close()
 
 	if err := dc.admin.Action(ctxT(t, 30*time.Second), s1.ID, "stop"); err != nil {
