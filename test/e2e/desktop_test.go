@@ -563,6 +563,32 @@ func (dc *desktopCore) restart(t *testing.T, between func()) {
 	dc.core = startCoreNoAdmin(t, dc.path, dc.addr)
 }
 
+// reconnect opens session id's desktop through the relay until its first
+// framebuffer update arrives, within 30 s: after a core or plugin restart
+// the session may still be being recovered.
+func reconnect(t *testing.T, cl *harness.Client, id string) {
+	t.Helper()
+	var last error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		d, err := harness.OpenDesktop(ctx, cl, id)
+		if err == nil {
+			_, err = harness.FirstFramebuffer(ctx, d.Client)
+			_ = d.Close()
+		}
+		cancel()
+		if err == nil {
+			return
+		}
+		last = err
+		if time.Now().After(deadline) {
+			t.Fatalf("no desktop through the relay within 30 s: %v", last)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // TestDesktopSurvivesCoreKill: a session keeps running while its core is
 // killed and restarted, and answers through the new core's relay; a
 // session whose container vanished while the core was down ends failed or
@@ -587,25 +613,7 @@ func TestDesktopSurvivesCoreKill(t *testing.T) {
 	}
 	// The new core may still be recovering the session from its fresh
 	// runtime plugin; a connection must work within a bound.
-	var last error
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		d2, err := harness.OpenDesktop(ctx, dc.admin, s.ID)
-		if err == nil {
-			_, err = harness.FirstFramebuffer(ctx, d2.Client)
-			_ = d2.Close()
-		}
-		cancel()
-		if err == nil {
-			break
-		}
-		last = err
-		if time.Now().After(deadline) {
-			t.Fatalf("no desktop through the restarted core within 30 s: %v", last)
-		}
-		time.Sleep(time.Second)
-	}
+	reconnect(t, dc.admin, s.ID)
 	if got, err := dc.admin.Session(ctxT(t, 30*time.Second), s.ID); err != nil || got.State != "running" {
 		t.Fatalf("after reconnecting the session is %q (%v)", got.State, err)
 	}
