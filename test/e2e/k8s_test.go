@@ -33,8 +33,8 @@ plugin "k8s" {
 // k8sRuntimeHCL is a runtime block name on the "k8s" plugin in namespace
 // ns of the test cluster, in endpoint mode: the core dials pods from the
 // node's pod bridge, the CIDR's first address (k8s-up.sh), which the
-// runtime's NetworkPolicy admits alone.
-func k8sRuntimeHCL(t *testing.T, cl *k8stest.Cluster, name, ns string) string {
+// runtime's NetworkPolicy admits alone. extraConfig goes in its config.
+func k8sRuntimeHCL(t *testing.T, cl *k8stest.Cluster, name, ns, extraConfig string) string {
 	t.Helper()
 	var nets []string
 	for _, n := range cl.PodNetworks(t) {
@@ -53,9 +53,9 @@ runtime %q {
     request_ratio     = 0.1
     home_size         = "1Gi"
     core_cidrs        = [%q]
-  }
+%s  }
 }
-`, name, strings.Join(nets, ", "), cl.Kubeconfig, ns, bridge)
+`, name, strings.Join(nets, ", "), cl.Kubeconfig, ns, bridge, extraConfig)
 }
 
 // k8sTemplateHCL is a desktop template name on runtime, one CPU and 1 GiB,
@@ -83,8 +83,8 @@ func TestDesktopOnKubernetes(t *testing.T) {
 	ns := cl.Namespace(t, "e2e")
 	nsB := cl.Namespace(t, "e2e-b")
 	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns)+k8sTemplateHCL(k8sTemplate, "k8s", "")+
-		k8sRuntimeHCL(t, cl, "k8s-b", nsB)+k8sTemplateHCL(k8sTemplateB, "k8s-b", ""), true)
+		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", "")+
+		k8sRuntimeHCL(t, cl, "k8s-b", nsB, "")+k8sTemplateHCL(k8sTemplateB, "k8s-b", ""), true)
 
 	onDocker, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), harness.DesktopTemplate)
 	if err != nil {

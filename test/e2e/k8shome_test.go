@@ -23,7 +23,7 @@ func TestDesktopOnKubernetesKeepsItsHome(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e-home")
 	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns)+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
+		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
 	readProof := func(id string) func(context.Context) ([]byte, error) {
 		return func(ctx context.Context) ([]byte, error) {
 			return cl.ReadFile(ctx, ns, "atrium-"+id, proofPath)

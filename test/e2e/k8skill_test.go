@@ -20,7 +20,7 @@ func TestKubernetesSessionSurvivesKills(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e-kill")
 	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns)+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
+		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
 	s, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), k8sTemplate)
 	if err != nil {
 		t.Fatal(err)
