@@ -1,7 +1,8 @@
 // Package plugintest runs a plugin in process over a real gRPC boundary, the
-// same go-plugin server and clients the core uses, and checks runtime
-// plugins against the behaviour the core relies on. Plugin authors use it in
-// their own tests:
+// same go-plugin server and clients the core uses, and checks runtime,
+// workspace and auth plugins against the behaviour the core relies on
+// (RuntimeConformance, WorkspaceConformance, AuthConformance). Plugin
+// authors use it in their own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		plugintest.RuntimeConformance(t, plugintest.RuntimeSuite{

@@ -81,10 +81,7 @@ func RuntimeConformance(t *testing.T, c RuntimeSuite) {
 		Template: "conformance",
 		Labels:   map[string]string{"atrium-conformance": id},
 	}
-	steps := []struct {
-		name string
-		run  func(t *testing.T, ctx context.Context)
-	}{
+	runSteps(t, c.Timeout, []step{
 		{"configure", r.configure},
 		{"start", r.start},
 		{"start-again", r.startAgain},
@@ -98,17 +95,7 @@ func RuntimeConformance(t *testing.T, c RuntimeSuite) {
 		{"destroy", r.destroy},
 		{"missing", r.missing},
 		{"destroy-again", r.destroy},
-	}
-	for _, s := range steps {
-		ok := t.Run(s.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
-			defer cancel()
-			s.run(t, ctx)
-		})
-		if !ok {
-			t.Fatalf("step %q failed; the later steps depend on it", s.name)
-		}
-	}
+	})
 }
 
 // runtimeRun is one run of the suite: the session and what the steps learnt.

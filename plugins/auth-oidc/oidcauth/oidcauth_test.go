@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -416,5 +417,30 @@ func TestRefreshOff(t *testing.T) {
 	}
 	if _, err := e.auth.Refresh(ctx(t), auth.RefreshRequest{SessionData: login.SessionData}); !errors.Is(err, connect.ErrUnsupported) {
 		t.Fatalf("Refresh with refresh off: %v; want ErrUnsupported", err)
+	}
+}
+
+// TestConformance runs the SDK's auth contract against the plugin and the
+// FAKE provider, with refresh on (revoked at the provider at the end) and
+// off.
+func TestConformance(t *testing.T) {
+	for _, refresh := range []bool{true, false} {
+		t.Run(fmt.Sprintf("refresh=%v", refresh), func(t *testing.T) {
+			op := oidcfake.New(t, clientID, clientSecret)
+			op.SetClaims(map[string]any{"sub": "u-1", "email": "ann@corp.com", "email_verified": true, "name": "Ann", "preferred_username": "ann", "groups": []any{"ops", "eng"}})
+			cfg, _ := json.Marshal(map[string]any{
+				"issuer": op.Issuer, "client_id": clientID, "client_secret": clientSecret,
+				"allowed_email_domains": []string{"corp.com"}, "refresh": refresh,
+			})
+			plugintest.AuthConformance(t, plugintest.AuthSuite{
+				New:         func() auth.Auth { return oidcauth.New() },
+				Name:        "auth-oidc",
+				Config:      cfg,
+				RedirectURL: redirectURL,
+				Want:        auth.Identity{Issuer: op.Issuer, Subject: "u-1", Email: "ann@corp.com", EmailVerified: true, Name: "Ann", Username: "ann", Groups: []string{"eng", "ops"}},
+				Refreshable: refresh,
+				Revoke:      func(*testing.T) { op.RevokeRefreshTokens() },
+			})
+		})
 	}
 }

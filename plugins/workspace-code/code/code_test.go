@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,25 +42,32 @@ func request() workspace.LaunchSpecRequest {
 	}
 }
 
-func TestInfoAndSchema(t *testing.T) {
-	base, _ := plugintest.ServeWorkspace(t, code.New())
-	info, err := base.Info(ctx(t))
-	if err != nil {
-		t.Fatalf("Info: %v", err)
-	}
-	if info.Name != "workspace-code" || info.Kind != plugin.KindWorkspace || info.APIVersion != workspace.APIVersion {
-		t.Fatalf("Info = %+v", info)
-	}
-	s, err := base.ConfigSchema(ctx(t))
-	if err != nil {
-		t.Fatalf("ConfigSchema: %v", err)
-	}
-	if len(s.Attrs) != 1 {
-		t.Errorf("schema has attributes %v, want image alone", s.Attrs)
-	}
-	if got, _ := s.Attrs["image"].Default.(json.RawMessage); string(got) != `"atrium/code:1"` {
-		t.Errorf("default image = %s, want \"atrium/code:1\"", got)
-	}
+// TestConformance: the contract every workspace plugin keeps, with the
+// exact spec for the defaults.
+func TestConformance(t *testing.T) {
+	req := request()
+	plugintest.WorkspaceConformance(t, plugintest.WorkspaceSuite{
+		New:      func() workspace.Workspace { return code.New() },
+		Name:     "workspace-code",
+		Config:   json.RawMessage(`{}`),
+		Defaults: map[string]string{"image": `"atrium/code:1"`},
+		Request:  req,
+		Want: launch.Spec{
+			Image:      "atrium/code:1",
+			Resources:  req.Resources,
+			Ports:      []launch.Port{{Name: "http", Port: 8080}},
+			HomePath:   "/home/atrium",
+			HomeVolume: "atrium-home-u-1",
+			User:       "1000:1000",
+			WorkingDir: "/home/atrium",
+		},
+		BadConfigs: []plugintest.BadConfig{
+			{Config: json.RawMessage(`{"image": 3}`), Mentions: "image"},
+			{Config: json.RawMessage(`{"image": "atrium/code 1"}`), Mentions: "image"},
+			{Config: json.RawMessage(`{"colour": "blue"}`), Mentions: "colour"},
+		},
+		BadTemplateConfig: json.RawMessage(`{"geometry": "1280x800"}`),
+	})
 }
 
 func TestDescribe(t *testing.T) {
@@ -107,91 +113,5 @@ func TestLaunchSpecBasePath(t *testing.T) {
 	}
 	if resp.Spec.Env != nil {
 		t.Errorf("own origin: env %v, want none", resp.Spec.Env)
-	}
-}
-
-func TestLaunchSpecDefaults(t *testing.T) {
-	ws := serve(t, `{}`)
-	req := request()
-	resp, err := ws.LaunchSpec(ctx(t), req)
-	if err != nil {
-		t.Fatalf("LaunchSpec: %v", err)
-	}
-	want := launch.Spec{
-		Image:      "atrium/code:1",
-		Resources:  req.Resources,
-		Ports:      []launch.Port{{Name: "http", Port: 8080}},
-		HomePath:   "/home/atrium",
-		HomeVolume: "atrium-home-u-1",
-		User:       "1000:1000",
-		WorkingDir: "/home/atrium",
-	}
-	if !reflect.DeepEqual(resp.Spec, want) {
-		t.Fatalf("LaunchSpec =\n%+v\nwant\n%+v", resp.Spec, want)
-	}
-}
-
-func TestLaunchSpecImageOrder(t *testing.T) {
-	ws := serve(t, `{"image": "example/code:2"}`)
-	resp, err := ws.LaunchSpec(ctx(t), request())
-	if err != nil {
-		t.Fatalf("LaunchSpec: %v", err)
-	}
-	if resp.Spec.Image != "example/code:2" {
-		t.Errorf("with the plugin's config: image %q, want example/code:2", resp.Spec.Image)
-	}
-
-	// A template's config overrides the plugin's; the request's image
-	// overrides both.
-	req := request()
-	req.TemplateConfig = json.RawMessage(`{"image": "example/code:3"}`)
-	if resp, err = ws.LaunchSpec(ctx(t), req); err != nil {
-		t.Fatalf("LaunchSpec with a template config: %v", err)
-	}
-	if resp.Spec.Image != "example/code:3" {
-		t.Errorf("with a template config: image %q, want example/code:3", resp.Spec.Image)
-	}
-	req.Image = "example/code:override"
-	if resp, err = ws.LaunchSpec(ctx(t), req); err != nil {
-		t.Fatalf("LaunchSpec with an image override: %v", err)
-	}
-	if resp.Spec.Image != "example/code:override" {
-		t.Errorf("with an image override: image %q, want the override", resp.Spec.Image)
-	}
-
-	// A session without a home volume gets none.
-	req.HomeVolume = ""
-	if resp, err = ws.LaunchSpec(ctx(t), req); err != nil {
-		t.Fatalf("LaunchSpec without a home volume: %v", err)
-	}
-	if resp.Spec.HomeVolume != "" || resp.Spec.HomePath != "/home/atrium" {
-		t.Errorf("without a home volume: volume %q at %q", resp.Spec.HomeVolume, resp.Spec.HomePath)
-	}
-}
-
-func TestBadConfigRefused(t *testing.T) {
-	for _, cfg := range []string{
-		`{"image": 3}`,
-		`{"image": "atrium/code 1"}`,
-		`{"colour": "blue"}`,
-	} {
-		base, _ := plugintest.ServeWorkspace(t, code.New())
-		if err := base.Configure(ctx(t), plugin.ConfigureRequest{Config: json.RawMessage(cfg)}); err == nil {
-			t.Errorf("Configure(%s) succeeded, want an error", cfg)
-		}
-	}
-
-	ws := serve(t, `{}`)
-	req := request()
-	req.TemplateConfig = json.RawMessage(`{"geometry": "1280x800"}`)
-	if _, err := ws.LaunchSpec(ctx(t), req); err == nil || !strings.Contains(err.Error(), "template config") {
-		t.Fatalf("LaunchSpec with a bad template config: %v, want an error naming the template config", err)
-	}
-}
-
-func TestNotConfiguredRefused(t *testing.T) {
-	_, ws := plugintest.ServeWorkspace(t, code.New())
-	if _, err := ws.LaunchSpec(ctx(t), request()); err == nil {
-		t.Fatal("LaunchSpec before Configure succeeded")
 	}
 }

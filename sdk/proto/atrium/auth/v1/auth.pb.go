@@ -26,7 +26,8 @@ const (
 
 type BeginLoginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// redirect_url is the core's callback URL for this plugin.
+	// redirect_url is the core's absolute callback URL for this auth block,
+	// the redirect URI to send the provider.
 	RedirectUrl   string `protobuf:"bytes,1,opt,name=redirect_url,json=redirectUrl,proto3" json:"redirect_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -324,9 +325,12 @@ func (x *Identity) GetGroups() []string {
 type CompleteLoginResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Identity *Identity              `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
-	// session_data is opaque to the core and returned to Logout.
-	SessionData       []byte `protobuf:"bytes,2,opt,name=session_data,json=sessionData,proto3" json:"session_data,omitempty"`
-	ExpiresAtUnixNano int64  `protobuf:"varint,3,opt,name=expires_at_unix_nano,json=expiresAtUnixNano,proto3" json:"expires_at_unix_nano,omitempty"`
+	// session_data is opaque to the core, kept server-side and returned to
+	// Logout and Refresh.
+	SessionData []byte `protobuf:"bytes,2,opt,name=session_data,json=sessionData,proto3" json:"session_data,omitempty"`
+	// expires_at_unix_nano, when set and earlier than the core's session
+	// policy allows, ends the login session then.
+	ExpiresAtUnixNano int64 `protobuf:"varint,3,opt,name=expires_at_unix_nano,json=expiresAtUnixNano,proto3" json:"expires_at_unix_nano,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -527,9 +531,10 @@ type RefreshResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// identity is who the provider says the person is now (groups included).
 	Identity *Identity `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
-	// session_data replaces the stored session data.
+	// session_data replaces the stored session data; empty keeps it.
 	SessionData []byte `protobuf:"bytes,2,opt,name=session_data,json=sessionData,proto3" json:"session_data,omitempty"`
-	// expires_at_unix_nano bounds the login session when set.
+	// expires_at_unix_nano, when set and earlier than the session's current
+	// end, ends the session then instead; it never extends a session.
 	ExpiresAtUnixNano int64 `protobuf:"varint,3,opt,name=expires_at_unix_nano,json=expiresAtUnixNano,proto3" json:"expires_at_unix_nano,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
