@@ -167,12 +167,19 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 // startSession creates a desktop session as cl and waits until it runs.
 func startSession(t *testing.T, cl *harness.Client) harness.Session {
 	t.Helper()
-	s, err := cl.CreateSession(ctxT(t, 30*time.Second), harness.DesktopTemplate)
+	return startSessionOf(t, cl, harness.DesktopTemplate)
+}
+
+// startSessionOf creates a session of template as cl and waits until it
+// runs.
+func startSessionOf(t *testing.T, cl *harness.Client, template string) harness.Session {
+	t.Helper()
+	s, err := cl.CreateSession(ctxT(t, 30*time.Second), template)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.State != "pending" || s.Template != harness.DesktopTemplate {
-		t.Errorf("a new session answers state %q, template %q; want pending, %s", s.State, s.Template, harness.DesktopTemplate)
+	if s.State != "pending" || s.Template != template {
+		t.Errorf("a new session answers state %q, template %q; want pending, %s", s.State, s.Template, template)
 	}
 	s, err = cl.WaitState(ctxT(t, desktopTimeout), s.ID, "running")
 	if err != nil {
@@ -357,6 +364,23 @@ func (dc *desktopCore) homeVolumes(t *testing.T, container string) []string {
 	return names
 }
 
+// deleteKeepThenRemove deletes session kept keeping the user's home, then
+// session last removing it, each until it reads deleted.
+func deleteKeepThenRemove(t *testing.T, cl *harness.Client, kept, last string) {
+	t.Helper()
+	for _, del := range []struct {
+		id         string
+		removeHome bool
+	}{{kept, false}, {last, true}} {
+		if err := cl.Delete(ctxT(t, 30*time.Second), del.id, del.removeHome); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.WaitState(ctxT(t, desktopTimeout), del.id, "deleted"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestDesktopSessionKeepsItsHome: a desktop session created through the
 // API runs, its screen arrives through the core's relay with no VNC
 // password on the client's side, keys typed there run a command in its
@@ -396,17 +420,7 @@ func TestDesktopSessionKeepsItsHome(t *testing.T) {
 	// The new session's desktop works too.
 	_ = openDesktop(t, dc.admin, s2.ID).Close()
 
-	for _, del := range []struct {
-		id         string
-		removeHome bool
-	}{{s1.ID, false}, {s2.ID, true}} {
-		if err := dc.admin.Delete(ctxT(t, 30*time.Second), del.id, del.removeHome); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dc.admin.WaitState(ctxT(t, desktopTimeout), del.id, "deleted"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deleteKeepThenRemove(t, dc.admin, s1.ID, s2.ID)
 	dc.assertGone(t, s2.UserID, home, s1.ID, s2.ID)
 }
 

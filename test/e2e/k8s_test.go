@@ -71,6 +71,15 @@ template %q {
 `, name, runtime, extra)
 }
 
+// startK8sCore starts a desktop core whose runtime "k8s" runs in
+// namespace ns (extraConfig in its config), with template k8sTemplate on
+// it and templates added.
+func startK8sCore(t *testing.T, cl *k8stest.Cluster, ns, extraConfig, templates string) *desktopCore {
+	t.Helper()
+	return startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
+		k8sRuntimeHCL(t, cl, "k8s", ns, extraConfig)+k8sTemplateHCL(k8sTemplate, "k8s", "")+templates, true)
+}
+
 // TestDesktopOnKubernetes runs one core with three runtime blocks, Docker
 // and two Kubernetes namespaces: a desktop on each at once, all reached
 // through the core's relay with the VNC password the image read from its

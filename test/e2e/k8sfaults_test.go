@@ -26,13 +26,11 @@ const (
 func TestKubernetesStartFailures(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e-faults")
-	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns, `    start_timeout     = "`+k8sStartTimeout.String()+`"
-`)+
-		k8sTemplateHCL(k8sTemplateNoImg, "k8s", `  image = "`+k8sMissingImage+`"
+	dc := startK8sCore(t, cl, ns, `    start_timeout     = "`+k8sStartTimeout.String()+`"
+`, k8sTemplateHCL(k8sTemplateNoImg, "k8s", `  image = "`+k8sMissingImage+`"
 `)+
 		// request_ratio 0.1: 640 CPUs ask for 64, far past the node's.
-		strings.Replace(k8sTemplateHCL(k8sTemplateTooBig, "k8s", ""), "cpu       = 1\n", "cpu       = 640\n", 1), true)
+		strings.Replace(k8sTemplateHCL(k8sTemplateTooBig, "k8s", ""), "cpu       = 1\n", "cpu       = 640\n", 1))
 
 	for _, c := range []struct {
 		template, want string

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/atrium-hq/atrium/test/harness"
 	"github.com/atrium-hq/atrium/test/k8stest"
 )
 
@@ -22,26 +21,14 @@ import (
 func TestDesktopOnKubernetesKeepsItsHome(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e-home")
-	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
+	dc := startK8sCore(t, cl, ns, "", "")
 	readProof := func(id string) func(context.Context) ([]byte, error) {
 		return func(ctx context.Context) ([]byte, error) {
 			return cl.ReadFile(ctx, ns, "atrium-"+id, proofPath)
 		}
 	}
 
-	start := func() harness.Session {
-		t.Helper()
-		s, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), k8sTemplate)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dc.admin.WaitState(ctxT(t, desktopTimeout), s.ID, "running"); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	s1 := start()
+	s1 := startSessionOf(t, dc.admin, k8sTemplate)
 	d := openDesktop(t, dc.admin, s1.ID)
 	writeProof(t, d, readProof(s1.ID))
 	_ = d.Close()
@@ -57,7 +44,7 @@ func TestDesktopOnKubernetesKeepsItsHome(t *testing.T) {
 		t.Errorf("the stopped session's pod still exists (%v)", err)
 	}
 
-	s2 := start()
+	s2 := startSessionOf(t, dc.admin, k8sTemplate)
 	if s2.ID == s1.ID {
 		t.Fatal("the new session has the stopped one's id")
 	}
@@ -67,17 +54,7 @@ func TestDesktopOnKubernetesKeepsItsHome(t *testing.T) {
 	}
 	_ = openDesktop(t, dc.admin, s2.ID).Close()
 
-	for _, del := range []struct {
-		id         string
-		removeHome bool
-	}{{s1.ID, false}, {s2.ID, true}} {
-		if err := dc.admin.Delete(ctxT(t, 30*time.Second), del.id, del.removeHome); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dc.admin.WaitState(ctxT(t, desktopTimeout), del.id, "deleted"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deleteKeepThenRemove(t, dc.admin, s1.ID, s2.ID)
 	assertK8sGone(t, cl, ns)
 }
 

@@ -19,15 +19,8 @@ import (
 func TestKubernetesSessionSurvivesKills(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e-kill")
-	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
-	s, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), k8sTemplate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dc.admin.WaitState(ctxT(t, desktopTimeout), s.ID, "running"); err != nil {
-		t.Fatal(err)
-	}
+	dc := startK8sCore(t, cl, ns, "", "")
+	s := startSessionOf(t, dc.admin, k8sTemplate)
 	_ = openDesktop(t, dc.admin, s.ID).Close()
 
 	dc.restart(t, nil)

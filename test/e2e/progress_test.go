@@ -71,8 +71,7 @@ func TestDesktopStartPhasesOnEventStream(t *testing.T) {
 func TestKubernetesStartPhasesOnEventStream(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e-phases")
-	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
-		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", ""), true)
+	dc := startK8sCore(t, cl, ns, "", "")
 	ev, err := dc.admin.Events(ctxT(t, desktopTimeout))
 	if err != nil {
 		t.Fatal(err)
