@@ -113,7 +113,9 @@ k8s-up: images
 k8s-down:
 	bash scripts/k8s-down.sh
 
-## bench-relay: the VNC relay side by side with direct TCP and websockify
+## bench-relay: the VNC relay side by side with direct TCP and websockify,
+## and on the k8s test cluster (if reachable) a pod's upstream by pod IP, by
+## endpoint mode and by socket mode over port-forward (-paths ...,k8s)
 ## (Debian's `websockify` package); BENCH_RELAY_FLAGS="-size 67108864" for a quick run
 .PHONY: bench-relay
 bench-relay:

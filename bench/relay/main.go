@@ -7,6 +7,8 @@
 //	atrium-socket     the Atrium relay through a socket-mode tunnel: a real
 //	                  runtime plugin process (tunnelplugin, served by the
 //	                  SDK) reached over a unix socket, dialing the upstream
+//	k8s-*             the same upstream in a pod on a Kubernetes cluster
+//	                  (see kubePaths), compared with k8s-direct
 //
 // For each path: the throughput of one stream of -size bytes from the
 // upstream to the client (the framebuffer direction: mibps, x_direct,
@@ -32,6 +34,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/atrium-hq/atrium/test/k8stest"
 )
 
 func main() {
@@ -61,9 +65,19 @@ func run() error {
 	flag.IntVar(&o.wsfyIdle, "websockify-idle", 200, "idle streams for websockify: it forks a Python process per stream, a few per second on 2 cores, so 1000 would take minutes; the per-stream figure is what matters")
 	flag.IntVar(&o.buffer, "relay-buffer", 0, "Atrium relay copy buffer in bytes; 0 for its default")
 	flag.IntVar(&o.upMsg, "up-msg", 32<<10, "bytes per client message (one write on the direct path) in the client→upstream stream")
-	paths := flag.String("paths", "direct,websockify,atrium-endpoint,atrium-socket", "comma-separated paths to run; direct always runs, as the reference")
+	paths := flag.String("paths", "direct,websockify,atrium-endpoint,atrium-socket,k8s", "comma-separated paths to run; direct always runs, as the reference; k8s runs k8s-direct, k8s-endpoint and k8s-socket against a pod")
 	flag.BoolVar(&o.verbosity, "v", false, "show websockify's log")
+	serve := flag.String("serve-upstream", "", "serve only the upstream on this address (what the k8s paths run in their pod)")
+	kubeconfig := flag.String("kubeconfig", k8stest.KubeconfigPath(), "kubeconfig of the cluster the k8s-* paths run a pod on")
 	flag.Parse()
+	if *serve != "" {
+		u, err := startUpstream(*serve)
+		if err != nil {
+			return err
+		}
+		u.wg.Wait()
+		return nil
+	}
 	o.paths = map[string]bool{"direct": true}
 	for p := range strings.SplitSeq(*paths, ",") {
 		o.paths[strings.TrimSpace(p)] = true
@@ -88,7 +102,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	up, err := startUpstream()
+	up, err := startUpstream("127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start the upstream: %w", err)
 	}
@@ -159,6 +173,11 @@ func run() error {
 			return err
 		}
 	}
+	if o.paths["k8s"] {
+		if err := kubePaths(o, *kubeconfig, relayServer, tunnelPlugin); err != nil {
+			return err
+		}
+	}
 	printGoal(results)
 	return nil
 }
@@ -194,7 +213,7 @@ func (r result) print() {
 		fmt.Printf(" direct_mibps=%.0f direct_mibps_up=%.0f", r.directMibps, r.directMibpsUp)
 	}
 	if !math.IsNaN(r.allocsPerMB) {
-		fmt.Printf(" allocs_per_mb=%.1f heap_kb_per_idle_stream=%.1f", r.allocsPerMB, r.heapKBIdle)
+		fmt.Printf(" allocs_per_mb=%.1f heap_kb_per_idle_stream=%s", r.allocsPerMB, num(r.heapKBIdle, 1))
 	}
 	fmt.Println()
 }
@@ -269,7 +288,7 @@ func measure(name string, o options, up *upstream, p *peer, open func() (stream,
 	if err := roundTrips(&r, o, open); err != nil {
 		return r, fmt.Errorf("%s: round trips: %w", name, err)
 	}
-	if p != nil {
+	if p != nil && up != nil {
 		if err := idleMemory(&r, o, up, p, open); err != nil {
 			return r, fmt.Errorf("%s: idle streams: %w", name, err)
 		}

@@ -73,8 +73,8 @@ func (p *peer) stop() {
 }
 
 // startRelayServer runs relayserver in endpoint or socket mode.
-func startRelayServer(bin, mode, plugin, upstream string, buffer int, logTo io.Writer) (*peer, error) {
-	cmd := exec.Command(bin, "-mode", mode, "-plugin", plugin, "-upstream", upstream, "-buffer", strconv.Itoa(buffer))
+func startRelayServer(bin, mode, plugin, upstream string, buffer int, logTo io.Writer, extra ...string) (*peer, error) {
+	cmd := exec.Command(bin, append([]string{"-mode", mode, "-plugin", plugin, "-upstream", upstream, "-buffer", strconv.Itoa(buffer)}, extra...)...)
 	cmd.Stderr = logTo
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -44,8 +44,9 @@ type upstream struct {
 	wg   sync.WaitGroup
 }
 
-func startUpstream() (*upstream, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startUpstream serves the benchmark's protocol on addr.
+func startUpstream(addr string) (*upstream, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -223,6 +223,11 @@ func parseConfig(raw json.RawMessage) (settings, error) {
 		}
 		s.coreCIDRs = append(s.coreCIDRs, p.Masked().String())
 	}
+	if s.networkPolicy && c.Tunnel == TunnelModeEndpoint && len(c.CoreCIDRs) == 0 && len(c.CorePodLabels) == 0 {
+		// A policy with no core peer admits no one: the core could not
+		// reach a single session. Said here so validation names the line.
+		bad([]string{"network_policy"}, "is on and tunnel is %q, but neither core_cidrs nor core_pod_labels says where the core connects from: set one (e.g. core_pod_labels = { \"app.kubernetes.io/name\" = \"atrium\" }), set tunnel = %q, or network_policy = false", TunnelModeEndpoint, TunnelModeSocket)
+	}
 	dnsLabel("core_namespace", c.CoreNamespace)
 	checkLabels(bad, "core_pod_labels", c.CorePodLabels)
 	checkLabels(bad, "node_selector", c.NodeSelector)

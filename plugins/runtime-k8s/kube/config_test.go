@@ -54,3 +54,24 @@ func TestConfigErrorsNameTheirValue(t *testing.T) {
 		t.Errorf("no error at %s", p)
 	}
 }
+
+// TestEndpointPolicyNeedsCorePeersAtValidation: a NetworkPolicy with no core
+// peer in endpoint mode would admit no one; parseConfig (so `atrium config
+// validate`, with file:line) refuses it at network_policy, not only Configure.
+func TestEndpointPolicyNeedsCorePeersAtValidation(t *testing.T) {
+	_, err := parseConfig([]byte(`{"tunnel":"endpoint"}`))
+	var ce *plugin.ConfigError
+	if !errors.As(err, &ce) || strings.Join(ce.Path, ".") != "network_policy" || !strings.Contains(err.Error(), "core_pod_labels") {
+		t.Fatalf("endpoint mode, policy on, no core peers: %v; want an error at network_policy naming core_cidrs/core_pod_labels", err)
+	}
+	for _, ok := range []string{
+		`{"tunnel":"endpoint","core_cidrs":["10.0.0.0/8"]}`,
+		`{"tunnel":"endpoint","core_pod_labels":{"app":"atrium"}}`,
+		`{"tunnel":"endpoint","network_policy":false}`,
+		`{"tunnel":"socket"}`,
+	} {
+		if _, err := parseConfig([]byte(ok)); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+}

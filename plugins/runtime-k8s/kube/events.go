@@ -3,79 +3,112 @@ package kube
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 
+	"github.com/atrium-hq/atrium/sdk/plugin"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 )
 
+// eventsResync is how often the informer replays every cached pod. A replay
+// re-reads each status against the clock, which is what turns a pod that
+// stays unschedulable past start_timeout into a failure with no pod change.
+const eventsResync = 30 * time.Second
+
 // WatchEvents reports each change of a session pod's status: started,
-// exited, evicted, or deleted (by Atrium for a stop or hibernation, or by
-// anyone else, which reads as exited). It lists first, so that it reports
-// only changes, then watches from the list's version; when the watch ends
-// it watches again from the last version seen.
+// container died (with its reason, e.g. OOMKilled), evicted, image not to
+// be had, waiting for a node (with the scheduler's message), or deleted (by
+// Atrium for a stop or hibernation, or by anyone else, which reads as
+// exited). A shared informer, selected by the plugin's labels, keeps one
+// watch; it relists and rewatches on its own when the watch breaks. Pods in
+// its first list are only recorded, so it reports changes.
 func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) error) error {
 	c, err := r.cluster()
 	if err != nil {
 		return err
 	}
-	api := c.client.CoreV1().Pods(c.cfg.namespace)
-	sel := c.selector(nil)
-	list, err := api.List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return c.apiErr("list session pods", err)
-	}
-	last := map[string]runtime.Status{}
-	for i := range list.Items {
-		p := &list.Items[i]
-		last[sessionID(p.ObjectMeta)] = c.statusOf(p, nil, time.Now())
-	}
-	version := list.ResourceVersion
-	for {
-		w, err := api.Watch(ctx, metav1.ListOptions{LabelSelector: sel, ResourceVersion: version, AllowWatchBookmarks: true})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return c.apiErr("watch session pods", err)
-		}
-		for ev := range w.ResultChan() {
-			if ev.Type == watch.Error {
-				w.Stop()
-				return fmt.Errorf("watch session pods on %s: %v", c.host, ev.Object)
-			}
-			p, ok := ev.Object.(*corev1.Pod)
-			if !ok {
-				continue
-			}
-			version = p.ResourceVersion
-			if ev.Type == watch.Bookmark || !isSessionPod(p) {
-				continue
-			}
-			id := sessionID(p.ObjectMeta)
-			st := c.statusOf(p, nil, time.Now())
-			if ev.Type == watch.Deleted {
-				st = deletedStatus(p)
-			}
-			if prev, seen := last[id]; seen && prev.State == st.State && prev.InstanceID == st.InstanceID {
-				continue
-			}
-			last[id] = st
-			if ev.Type == watch.Deleted {
-				delete(last, id)
-			}
-			if err := send(runtime.Event{SessionID: id, Status: st, Time: time.Now()}); err != nil {
-				w.Stop()
-				return err
-			}
-		}
-		w.Stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	factory := informers.NewSharedInformerFactoryWithOptions(c.client, eventsResync,
+		informers.WithNamespace(c.cfg.namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = c.selector(nil) }))
+	inf := factory.Core().V1().Pods().Informer()
+	if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
+		if !inf.HasSynced() {
+			// Not even the first list works (RBAC, a wrong namespace):
+			// say so rather than retry in silence.
+			cancel(c.apiErr("list session pods", err))
+			return
+		}
+		plugin.Logger().Warn("watch of session pods broke; the informer lists and watches again", "host", c.host, "error", err)
+	}); err != nil {
+		return fmt.Errorf("watch session pods on %s: %w", c.host, err)
+	}
+	rep := &reporter{c: c, send: send, fail: cancel, last: map[string]runtime.Status{}}
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc:    func(obj any, initial bool) { rep.pod(obj, initial, false) },
+		UpdateFunc: func(_, obj any) { rep.pod(obj, false, false) },
+		DeleteFunc: func(obj any) { rep.pod(obj, false, true) },
+	}); err != nil {
+		return fmt.Errorf("watch session pods on %s: %w", c.host, err)
+	}
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	<-ctx.Done()
+	if cause := context.Cause(ctx); cause != ctx.Err() {
+		return cause // a failed send or first list, not the caller's cancel
+	}
+	return nil
+}
+
+// reporter turns the informer's notifications into session events, sending
+// only those that change what the core knows.
+type reporter struct {
+	c    *cluster
+	send func(runtime.Event) error
+	fail context.CancelCauseFunc
+
+	mu     sync.Mutex
+	last   map[string]runtime.Status
+	failed bool // a send failed: WatchEvents is ending, send no more
+}
+
+// pod reports obj's status if it differs from the last one reported;
+// initial pods (the informer's first list) are only recorded.
+func (rep *reporter) pod(obj any, initial, deleted bool) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok || !isSessionPod(p) {
+		return
+	}
+	id := sessionID(p.ObjectMeta)
+	st := rep.c.statusOf(p, nil, time.Now())
+	if deleted {
+		st = deletedStatus(p)
+	}
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	prev, seen := rep.last[id]
+	rep.last[id] = st
+	if deleted {
+		delete(rep.last, id)
+	}
+	if rep.failed || initial || seen && prev.State == st.State && prev.InstanceID == st.InstanceID && prev.Message == st.Message {
+		return
+	}
+	if err := rep.send(runtime.Event{SessionID: id, Status: st, Time: time.Now()}); err != nil {
+		rep.failed = true
+		rep.fail(err)
 	}
 }
 

@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"fmt"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,14 +67,6 @@ func (c *cluster) ensurePolicy(ctx context.Context) error {
 		if _, err := api.Update(ctx, want, metav1.UpdateOptions{}); err != nil {
 			return c.apiErr("update NetworkPolicy "+want.Name, err)
 		}
-	}
-	return nil
-}
-
-// policyHint explains a policy that admits no one in endpoint mode.
-func (c *cluster) policyHint() error {
-	if c.cfg.networkPolicy && c.cfg.tunnel == TunnelModeEndpoint && len(c.cfg.coreCIDRs) == 0 && len(c.cfg.corePodLabels) == 0 {
-		return fmt.Errorf("network_policy is on and tunnel is %q, but neither core_cidrs nor core_pod_labels says where the core connects from: set one (e.g. core_pod_labels = { \"app.kubernetes.io/name\" = \"atrium\" }), set tunnel = %q, or network_policy = false", TunnelModeEndpoint, TunnelModeSocket)
 	}
 	return nil
 }

@@ -100,9 +100,6 @@ func (r *Runtime) Configure(ctx context.Context, req plugin.ConfigureRequest) (p
 		return plugin.ConfigureResponse{}, fmt.Errorf("kubernetes client for %s: %w", rc.Host, err)
 	}
 	c := &cluster{rest: rc, client: cs, cfg: cfg, instance: req.Instance, host: rc.Host}
-	if err := c.policyHint(); err != nil {
-		return plugin.ConfigureResponse{}, err
-	}
 	if err := c.check(ctx); err != nil {
 		return plugin.ConfigureResponse{}, err
 	}

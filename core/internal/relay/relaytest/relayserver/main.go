@@ -56,6 +56,7 @@ func run() error {
 	upstream := flag.String("upstream", "", "host:port of the session's port")
 	mode := flag.String("mode", "endpoint", `"endpoint" or "socket"`)
 	pluginPath := flag.String("plugin", "", "runtime plugin binary for socket mode")
+	allow := flag.String("allow", "127.0.0.0/8", "network endpoint mode may dial (the runtime's networks), e.g. a pod CIDR")
 	buffer := flag.Int("buffer", 0, "relay copy buffer size in bytes; 0 for relay.DefaultBufferSize")
 	flag.Parse()
 	if *upstream == "" {
@@ -66,7 +67,11 @@ func run() error {
 	var dial func(ctx context.Context) (net.Conn, error)
 	switch *mode {
 	case "endpoint":
-		allowed := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		network, err := netip.ParsePrefix(*allow)
+		if err != nil {
+			return fmt.Errorf("-allow %q: %w", *allow, err)
+		}
+		allowed := []netip.Prefix{network}
 		dial = func(ctx context.Context) (net.Conn, error) {
 			return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: *upstream}, allowed)
 		}
