@@ -13,7 +13,7 @@ PROTOC_GEN_GO       := v1.36.12
 PROTOC_GEN_GO_GRPC  := v1.6.2
 HELM_VERSION        := v4.3.2
 
-.PHONY: all build web run test test-short test-browser lint proto tools clean
+.PHONY: all build web run test test-short test-browser fuzz lint proto tools clean
 
 all: build
 
@@ -49,6 +49,13 @@ test: images web
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
 	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
 	ATRIUM_E2E_REQUIRE_SESSIONS=1 $(MAKE) test-browser
+
+## fuzz: every fuzz target (the VNC handshake, the relay's framing, the
+## app proxy's header sanitising and request framing, the login redirect
+## check, tunnel endpoints and status, JSON bodies) for FUZZTIME each
+FUZZTIME ?= 10s
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 ## test-browser: the web UI's end-to-end tests in Debian's headless Chromium
 ## against a real core: sign-in and admin pages, a desktop, VS Code and

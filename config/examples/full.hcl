@@ -149,6 +149,62 @@ runtime "docker" {
   }
 }
 
+# Sessions as Kubernetes pods (plugins/runtime-k8s). One core may hold
+# several runtime blocks, for several clusters, contexts or namespaces;
+# each template names the runtime it starts on.
+plugin "k8s" {
+  path   = "plugins/atrium-runtime-k8s"
+  sha256 = "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c"
+}
+
+runtime "k8s" {
+  plugin = "k8s"
+
+  # The pod network. In endpoint mode the core dials pod IPs, and only
+  # inside these prefixes; socket mode needs none.
+  networks = ["10.244.0.0/16"]
+
+  config {
+    # The cluster. Absent: the in-cluster config of the core's own pod.
+    kubeconfig = "/etc/atrium/kubeconfig"
+    context    = "prod"
+
+    # Required, and it must exist. Pods, home claims, Secrets and the
+    # NetworkPolicy of this block live here.
+    namespace = "atrium-sessions"
+
+    # The home claim atrium-home-<user id>: kept on stop and hibernate,
+    # removed only by a delete with remove_home. Absent storage_class: the
+    # cluster's default class.
+    storage_class = "fast"
+    home_size     = "20Gi"
+
+    # "endpoint": the core dials the pod IP (it runs in the cluster or on a
+    # node). "socket": through the API server's port-forward, for a core
+    # outside the cluster. Default: endpoint.
+    tunnel = "endpoint"
+
+    # Who may connect to session pods: the NetworkPolicy admits only these.
+    # In endpoint mode one of them is required unless network_policy = false.
+    core_cidrs = ["10.0.0.0/24"]
+
+    # How long a pod may wait for a node before the session fails, quoting
+    # the scheduler. Default: 5m.
+    start_timeout = "2m"
+
+    # Where pods may run and how.
+    node_selector     = { "atrium.dev/sessions" = "true" }
+    runtime_class     = "gvisor"
+    image_pull_policy = "IfNotPresent"
+
+    toleration {
+      key      = "atrium.dev/sessions"
+      operator = "Exists"
+      effect   = "NoSchedule"
+    }
+  }
+}
+
 # A kind of workspace, described by a workspace plugin.
 workspace "desktop" {
   # Required. The plugin block that implements this workspace.

@@ -265,7 +265,7 @@ func (w *workspaceRun) secretsRequired(t *testing.T, ctx context.Context) {
 
 func (w *workspaceRun) imageOrder(t *testing.T, ctx context.Context) {
 	if _, ok := w.schema.Attrs["image"]; !ok {
-		t.Skip("the schema has no image attribute")
+		t.Skip("image order does not apply: this plugin's schema has no image attribute, so a template or request cannot choose the image")
 	}
 	req := w.request()
 	req.TemplateConfig = json.RawMessage(`{"image": "example/conformance:template"}`)
@@ -299,7 +299,7 @@ func (w *workspaceRun) noHome(t *testing.T, ctx context.Context) {
 
 func (w *workspaceRun) badTemplateConfig(t *testing.T, ctx context.Context) {
 	if w.suite.BadTemplateConfig == nil {
-		t.Skip("WorkspaceSuite.BadTemplateConfig is nil")
+		t.Skip("no template config to refuse: WorkspaceSuite.BadTemplateConfig is nil, as for a plugin whose templates take no config")
 	}
 	req := w.request()
 	req.TemplateConfig = w.suite.BadTemplateConfig

@@ -93,11 +93,15 @@ func startDesktopCoreWith(t *testing.T, db, serverExtra, extraHCL string, firstO
 	hcl := harness.DesktopHCL(harness.DesktopConfig{
 		Bins: b, Network: desktopNetwork, Subnet: desktopSubnet, VolumePrefix: desktopVolumePrefix,
 	})
+	// Replicas behind a load balancer name its URL in serverExtra.
+	publicURL := "  public_url = \"http://%[3]s\"\n"
+	if strings.Contains(serverExtra, "public_url") {
+		publicURL = ""
+	}
 	path, addr, _ := writeConfigDB(t, `
 server {
   listen     = "%[3]s"
-  public_url = "http://%[3]s"
-  state_dir  = "%[4]s"
+`+publicURL+`  state_dir  = "%[4]s"
 `+strings.ReplaceAll(serverExtra, "%", "%%")+`
 }
 `+hcl+strings.ReplaceAll(extraHCL, "%", "%%"), db)
@@ -167,12 +171,19 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 // startSession creates a desktop session as cl and waits until it runs.
 func startSession(t *testing.T, cl *harness.Client) harness.Session {
 	t.Helper()
-	s, err := cl.CreateSession(ctxT(t, 30*time.Second), harness.DesktopTemplate)
+	return startSessionOf(t, cl, harness.DesktopTemplate)
+}
+
+// startSessionOf creates a session of template as cl and waits until it
+// runs.
+func startSessionOf(t *testing.T, cl *harness.Client, template string) harness.Session {
+	t.Helper()
+	s, err := cl.CreateSession(ctxT(t, 30*time.Second), template)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.State != "pending" || s.Template != harness.DesktopTemplate {
-		t.Errorf("a new session answers state %q, template %q; want pending, %s", s.State, s.Template, harness.DesktopTemplate)
+	if s.State != "pending" || s.Template != template {
+		t.Errorf("a new session answers state %q, template %q; want pending, %s", s.State, s.Template, template)
 	}
 	s, err = cl.WaitState(ctxT(t, desktopTimeout), s.ID, "running")
 	if err != nil {
@@ -261,11 +272,12 @@ const (
 	proofContent = "atrium-e2e\n"
 )
 
-// writeProof types proofCommand into the session's terminal until the file
-// appears in its container. Keys typed before the terminal's shell reads
-// them can be lost, as for a person typing that early, and the command is
-// idempotent, so it is typed again until it takes effect.
-func (dc *desktopCore) writeProof(t *testing.T, d *harness.Desktop, container string) {
+// writeProof types proofCommand into the session's terminal until read
+// (the session's proofPath, from its runtime) returns proofContent. Keys
+// typed before the terminal's shell reads them can be lost, as for a person
+// typing that early, and the command is idempotent, so it is typed again
+// until it takes effect.
+func writeProof(t *testing.T, d *harness.Desktop, read func(context.Context) ([]byte, error)) {
 	t.Helper()
 	// The entrypoint's xterm sits at +40+40 with the focus; the pointer
 	// goes over it and clicks, so the keys reach it whatever the window
@@ -282,7 +294,7 @@ func (dc *desktopCore) writeProof(t *testing.T, d *harness.Desktop, container st
 		}
 		wait := time.Now().Add(3 * time.Second)
 		for time.Now().Before(wait) {
-			b, err := readFile(ctxT(t, 10*time.Second), dc.docker, container, proofPath)
+			b, err := read(ctxT(t, 10*time.Second))
 			if err == nil && string(b) == proofContent {
 				t.Logf("the typed command wrote %s at attempt %d", proofPath, attempt)
 				return
@@ -356,6 +368,23 @@ func (dc *desktopCore) homeVolumes(t *testing.T, container string) []string {
 	return names
 }
 
+// deleteKeepThenRemove deletes session kept keeping the user's home, then
+// session last removing it, each until it reads deleted.
+func deleteKeepThenRemove(t *testing.T, cl *harness.Client, kept, last string) {
+	t.Helper()
+	for _, del := range []struct {
+		id         string
+		removeHome bool
+	}{{kept, false}, {last, true}} {
+		if err := cl.Delete(ctxT(t, 30*time.Second), del.id, del.removeHome); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.WaitState(ctxT(t, desktopTimeout), del.id, "deleted"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestDesktopSessionKeepsItsHome: a desktop session created through the
 // API runs, its screen arrives through the core's relay with no VNC
 // password on the client's side, keys typed there run a command in its
@@ -368,7 +397,9 @@ func TestDesktopSessionKeepsItsHome(t *testing.T) {
 	d := openDesktop(t, dc.admin, s1.ID)
 	ctr1 := dc.sessionContainer(t, s1.ID)
 	home := dc.homeVolumes(t, ctr1)
-	dc.writeProof(t, d, ctr1)
+	writeProof(t, d, func(ctx context.Context) ([]byte, error) {
+		return readFile(ctx, dc.docker, ctr1, proofPath)
+	})
 	_ = d.Close()
 
 	if err := dc.admin.Action(ctxT(t, 30*time.Second), s1.ID, "stop"); err != nil {
@@ -393,17 +424,7 @@ func TestDesktopSessionKeepsItsHome(t *testing.T) {
 	// The new session's desktop works too.
 	_ = openDesktop(t, dc.admin, s2.ID).Close()
 
-	for _, del := range []struct {
-		id         string
-		removeHome bool
-	}{{s1.ID, false}, {s2.ID, true}} {
-		if err := dc.admin.Delete(ctxT(t, 30*time.Second), del.id, del.removeHome); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := dc.admin.WaitState(ctxT(t, desktopTimeout), del.id, "deleted"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deleteKeepThenRemove(t, dc.admin, s1.ID, s2.ID)
 	dc.assertGone(t, s2.UserID, home, s1.ID, s2.ID)
 }
 
@@ -560,6 +581,32 @@ func (dc *desktopCore) restart(t *testing.T, between func()) {
 	dc.core = startCoreNoAdmin(t, dc.path, dc.addr)
 }
 
+// reconnect opens session id's desktop through the relay until its first
+// framebuffer update arrives, within 30 s: after a core or plugin restart
+// the session may still be being recovered.
+func reconnect(t *testing.T, cl *harness.Client, id string) {
+	t.Helper()
+	var last error
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		d, err := harness.OpenDesktop(ctx, cl, id)
+		if err == nil {
+			_, err = harness.FirstFramebuffer(ctx, d.Client)
+			_ = d.Close()
+		}
+		cancel()
+		if err == nil {
+			return
+		}
+		last = err
+		if time.Now().After(deadline) {
+			t.Fatalf("no desktop through the relay within 30 s: %v", last)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
 // TestDesktopSurvivesCoreKill: a session keeps running while its core is
 // killed and restarted, and answers through the new core's relay; a
 // session whose container vanished while the core was down ends failed or
@@ -584,25 +631,7 @@ func TestDesktopSurvivesCoreKill(t *testing.T) {
 	}
 	// The new core may still be recovering the session from its fresh
 	// runtime plugin; a connection must work within a bound.
-	var last error
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		d2, err := harness.OpenDesktop(ctx, dc.admin, s.ID)
-		if err == nil {
-			_, err = harness.FirstFramebuffer(ctx, d2.Client)
-			_ = d2.Close()
-		}
-		cancel()
-		if err == nil {
-			break
-		}
-		last = err
-		if time.Now().After(deadline) {
-			t.Fatalf("no desktop through the restarted core within 30 s: %v", last)
-		}
-		time.Sleep(time.Second)
-	}
+	reconnect(t, dc.admin, s.ID)
 	if got, err := dc.admin.Session(ctxT(t, 30*time.Second), s.ID); err != nil || got.State != "running" {
 		t.Fatalf("after reconnecting the session is %q (%v)", got.State, err)
 	}

@@ -19,6 +19,67 @@ const (
 	k8sTemplateB = "desktop-k8s-b"
 )
 
+// k8sPluginHCL declares the built runtime-k8s plugin as "k8s".
+func k8sPluginHCL(t *testing.T) string {
+	t.Helper()
+	return fmt.Sprintf(`
+plugin "k8s" {
+  path   = %q
+  sha256 = %q
+}
+`, bins.runtimeK8s, sha256File(t, bins.runtimeK8s))
+}
+
+// k8sRuntimeHCL is a runtime block name on the "k8s" plugin in namespace
+// ns of the test cluster, in endpoint mode: the core dials pods from the
+// node's pod bridge, the CIDR's first address (k8s-up.sh), which the
+// runtime's NetworkPolicy admits alone. extraConfig goes in its config.
+func k8sRuntimeHCL(t *testing.T, cl *k8stest.Cluster, name, ns, extraConfig string) string {
+	t.Helper()
+	var nets []string
+	for _, n := range cl.PodNetworks(t) {
+		nets = append(nets, fmt.Sprintf("%q", n.String()))
+	}
+	first := cl.PodNetworks(t)[0].IP.To4()
+	bridge := fmt.Sprintf("%d.%d.%d.%d/32", first[0], first[1], first[2], first[3]+1)
+	return fmt.Sprintf(`
+runtime %q {
+  plugin   = "k8s"
+  networks = [%s]
+  config {
+    kubeconfig        = %q
+    namespace         = %q
+    image_pull_policy = "Never"
+    request_ratio     = 0.1
+    home_size         = "1Gi"
+    core_cidrs        = [%q]
+%s  }
+}
+`, name, strings.Join(nets, ", "), cl.Kubeconfig, ns, bridge, extraConfig)
+}
+
+// k8sTemplateHCL is a desktop template name on runtime, one CPU and 1 GiB,
+// with extra attributes added.
+func k8sTemplateHCL(name, runtime, extra string) string {
+	return fmt.Sprintf(`
+template %q {
+  workspace = "desktop"
+  runtime   = %q
+  cpu       = 1
+  memory    = "1GiB"
+%s}
+`, name, runtime, extra)
+}
+
+// startK8sCore starts a desktop core whose runtime "k8s" runs in
+// namespace ns (extraConfig in its config), with template k8sTemplate on
+// it and templates added.
+func startK8sCore(t *testing.T, cl *k8stest.Cluster, ns, extraConfig, templates string) *desktopCore {
+	t.Helper()
+	return startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
+		k8sRuntimeHCL(t, cl, "k8s", ns, extraConfig)+k8sTemplateHCL(k8sTemplate, "k8s", "")+templates, true)
+}
+
 // TestDesktopOnKubernetes runs one core with three runtime blocks, Docker
 // and two Kubernetes namespaces: a desktop on each at once, all reached
 // through the core's relay with the VNC password the image read from its
@@ -30,61 +91,9 @@ func TestDesktopOnKubernetes(t *testing.T) {
 	cl := k8stest.Require(t)
 	ns := cl.Namespace(t, "e2e")
 	nsB := cl.Namespace(t, "e2e-b")
-	var nets []string
-	for _, n := range cl.PodNetworks(t) {
-		nets = append(nets, fmt.Sprintf("%q", n.String()))
-	}
-	// The core dials pods from the node's pod bridge, the CIDR's first
-	// address (k8s-up.sh); the runtime's NetworkPolicy admits it alone.
-	first := cl.PodNetworks(t)[0].IP.To4()
-	bridge := fmt.Sprintf("%d.%d.%d.%d/32", first[0], first[1], first[2], first[3]+1)
-	sum := sha256File(t, bins.runtimeK8s)
-	dc := startDesktopCoreWith(t, emptyDatabase(t), "", fmt.Sprintf(`
-plugin "k8s" {
-  path   = %[1]q
-  sha256 = %[2]q
-}
-
-runtime "k8s" {
-  plugin   = "k8s"
-  networks = [%[3]s]
-  config {
-    kubeconfig        = %[4]q
-    namespace         = %[5]q
-    image_pull_policy = "Never"
-    request_ratio     = 0.1
-    home_size         = "1Gi"
-    core_cidrs        = [%[9]q]
-  }
-}
-
-template %[6]q {
-  workspace = "desktop"
-  runtime   = "k8s"
-  cpu       = 1
-  memory    = "1GiB"
-}
-
-runtime "k8s-b" {
-  plugin   = "k8s"
-  networks = [%[3]s]
-  config {
-    kubeconfig        = %[4]q
-    namespace         = %[7]q
-    image_pull_policy = "Never"
-    request_ratio     = 0.1
-    home_size         = "1Gi"
-    core_cidrs        = [%[9]q]
-  }
-}
-
-template %[8]q {
-  workspace = "desktop"
-  runtime   = "k8s-b"
-  cpu       = 1
-  memory    = "1GiB"
-}
-`, bins.runtimeK8s, sum, strings.Join(nets, ", "), cl.Kubeconfig, ns, k8sTemplate, nsB, k8sTemplateB, bridge), true)
+	dc := startDesktopCoreWith(t, emptyDatabase(t), "", k8sPluginHCL(t)+
+		k8sRuntimeHCL(t, cl, "k8s", ns, "")+k8sTemplateHCL(k8sTemplate, "k8s", "")+
+		k8sRuntimeHCL(t, cl, "k8s-b", nsB, "")+k8sTemplateHCL(k8sTemplateB, "k8s-b", ""), true)
 
 	onDocker, err := dc.admin.CreateSession(ctxT(t, 30*time.Second), harness.DesktopTemplate)
 	if err != nil {

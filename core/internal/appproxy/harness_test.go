@@ -179,12 +179,13 @@ func (tu *tunnels) DialPrimary(ctx context.Context, s store.Session) (session.Co
 	tu.mu.Lock()
 	tu.dials[s.ID]++
 	proto := tu.protocol[s.ID]
+	addr := tu.addr
 	tu.mu.Unlock()
 	if proto == "" {
 		proto = workspace.ProtocolHTTP
 	}
 	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", tu.addr)
+	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return session.Connection{}, err
 	}
@@ -207,6 +208,13 @@ func (tu *tunnels) setUpstream(id uuid.UUID, up session.AppUpstream, err error) 
 	defer tu.mu.Unlock()
 	tu.upstream[id] = up
 	tu.upstreamErr = err
+}
+
+// leadTo points every later dial at addr.
+func (tu *tunnels) leadTo(addr string) {
+	tu.mu.Lock()
+	defer tu.mu.Unlock()
+	tu.addr = addr
 }
 
 // askedFor counts AppUpstream's calls for a session.
@@ -295,14 +303,21 @@ type front struct {
 
 const appDomain = "*.apps.test"
 
-func (w *world) front(domain string) *front {
+func (w *world) front(domain string) *front { return w.frontWith(domain, nil) }
+
+// frontWith is front with tune adjusting the proxy's options.
+func (w *world) frontWith(domain string, tune func(*Options)) *front {
 	t := w.t
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	port := ln.Addr().(*net.TCPAddr).Port
 	f := &front{addr: ln.Addr().String(), public: fmt.Sprintf("http://atrium.test:%d", port)}
-	f.p, err = New(Options{Store: w.st, Sessions: w.tun, Authn: w.authn, PublicURL: f.public, AppDomain: domain,
-		BodyLimit: 64 << 10, GrantCacheTTL: -1, DialTimeout: 5 * time.Second})
+	opts := Options{Store: w.st, Sessions: w.tun, Authn: w.authn, PublicURL: f.public, AppDomain: domain,
+		BodyLimit: 64 << 10, GrantCacheTTL: -1, DialTimeout: 5 * time.Second}
+	if tune != nil {
+		tune(&opts)
+	}
+	f.p, err = New(opts)
 	must(t, err)
 	cfg := fiber.Config{DisableStartupMessage: true, BodyLimit: 64 << 10, ReadTimeout: 5 * time.Second}
 	ConfigureServer(&cfg)

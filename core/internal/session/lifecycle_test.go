@@ -325,7 +325,7 @@ func TestFailedStartLeavesNothingBehind(t *testing.T) {
 	s, err := m.Create(context.Background(), e.scAlice, CreateRequest{OrgID: e.org.ID, UserID: e.alice.ID, Template: "crash"})
 	must(t, err)
 	s = e.waitState(s, store.StateFailed)
-	if !strings.Contains(s.Error, "ended before it was ready") {
+	if !strings.Contains(s.Error, "failed before it was ready") {
 		t.Fatalf("error shown to the user: %q", s.Error)
 	}
 	// The session reads failed first; the runtime's leftovers are removed

@@ -27,6 +27,8 @@ type locker struct {
 	gen    context.Context // cancelled when conn is lost
 	lost   context.CancelFunc
 	leased map[uuid.UUID]bool
+	// sweeping: this connection holds the sweeper lock (sweeper.go).
+	sweeping bool
 }
 
 func newLocker(pool *pgxpool.Pool) *locker {
@@ -91,6 +93,7 @@ func (l *locker) drop() {
 		l.lost = nil
 	}
 	clear(l.leased)
+	l.sweeping = false
 }
 
 // close releases every lock by closing the connection.

@@ -76,6 +76,8 @@ type Manager struct {
 	log       hclog.Logger
 	watcher   *Watcher
 	locks     *locker
+	// swept: this core was the sweeper at its last tick (sweeper.go).
+	swept bool
 
 	wakeCh chan struct{}
 	sem    chan struct{}

@@ -93,7 +93,7 @@ func (m *Manager) awaitReady(ctx context.Context, rt connect.Runtime, s store.Se
 			ins, err := rt.InspectSession(cctx, runtime.InspectRequest{SessionID: s.ID.String(), Handle: pr.handle})
 			cancel()
 			if err == nil && (ins.Status.State == runtime.StateExited || ins.Status.State == runtime.StateMissing) {
-				return fmt.Errorf("the session's process ended before it was ready (%s)", describeStatus(ins.Status))
+				return fmt.Errorf("the session failed before it was ready (%s)", describeStatus(ins.Status))
 			}
 			cur, err := m.st.GetSession(ctx, system, s.ID)
 			if err == nil && cur.State != state {

@@ -119,7 +119,7 @@ func TestReadinessProbeStopsWhenTheProcessEnds(t *testing.T) {
 	rt := &fakeTunnelRuntime{endpoint: freeLoopback(t), state: runtime.StateExited}
 	began := time.Now()
 	err := m.awaitReady(context.Background(), rt, s, rfbDescribe(3*time.Second), store.StatePending)
-	if err == nil || !strings.Contains(err.Error(), "ended before it was ready") {
+	if err == nil || !strings.Contains(err.Error(), "failed before it was ready") {
 		t.Fatalf("awaitReady = %v, want the process's end", err)
 	}
 	if d := time.Since(began); d > 2*time.Second {

@@ -60,7 +60,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer tick.Stop()
 	defer m.steps.Wait()
 	m.recoverRuntimes(ctx)
-	m.resyncAll(ctx)
+	if m.sweeps(ctx) {
+		m.resyncAll(ctx)
+	}
 	m.pass(ctx)
 	for {
 		select {
@@ -71,8 +73,11 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.pass(ctx)
 		case <-tick.C:
 			m.recoverRuntimes(ctx)
-			m.resyncAll(ctx)
-			m.cull(ctx)
+			// One replica sweeps; the others' ticks only pass.
+			if m.sweeps(ctx) {
+				m.resyncAll(ctx)
+				m.cull(ctx)
+			}
 			m.pass(ctx)
 		}
 	}

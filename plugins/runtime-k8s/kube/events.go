@@ -52,7 +52,12 @@ func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) erro
 	}); err != nil {
 		return fmt.Errorf("watch session pods on %s: %w", c.host, err)
 	}
-	rep := &reporter{c: c, send: send, fail: cancel, last: map[string]runtime.Status{}}
+	rep := &reporter{c: c, send: send, fail: cancel, last: map[string]runtime.Status{}, timers: map[string]*time.Timer{},
+		current: func(p *corev1.Pod) (any, bool) {
+			obj, ok, err := inf.GetStore().Get(p)
+			return obj, ok && err == nil
+		}}
+	defer rep.stopTimers()
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 		AddFunc:    func(obj any, initial bool) { rep.pod(obj, initial, false) },
 		UpdateFunc: func(_, obj any) { rep.pod(obj, false, false) },
@@ -76,9 +81,42 @@ type reporter struct {
 	send func(runtime.Event) error
 	fail context.CancelCauseFunc
 
+	// current is the informer's latest copy of a pod, if it still has one.
+	current func(*corev1.Pod) (any, bool)
+
 	mu     sync.Mutex
 	last   map[string]runtime.Status
-	failed bool // a send failed: WatchEvents is ending, send no more
+	timers map[string]*time.Timer // per session: re-read an unschedulable pod at its start_timeout
+	failed bool                   // a send failed: WatchEvents is ending, send no more
+}
+
+// recheckAtDeadline re-reads an unschedulable pod the moment its
+// start_timeout runs out, so the failure is reported then rather than at
+// the next resync (up to eventsResync later). Called with rep.mu held.
+func (rep *reporter) recheckAtDeadline(id string, p *corev1.Pod, st runtime.Status) {
+	cond := podCondition(p, corev1.PodScheduled)
+	if st.State != runtime.StateStarting || cond == nil || cond.Reason != corev1.PodReasonUnschedulable || rep.timers[id] != nil {
+		return
+	}
+	wait := time.Until(p.CreationTimestamp.Add(rep.c.cfg.startTimeout)) + 100*time.Millisecond
+	rep.timers[id] = time.AfterFunc(wait, func() {
+		rep.mu.Lock()
+		delete(rep.timers, id)
+		rep.mu.Unlock()
+		if obj, ok := rep.current(p); ok {
+			rep.pod(obj, false, false)
+		}
+	})
+}
+
+// stopTimers ends the pending deadline re-reads when WatchEvents returns.
+func (rep *reporter) stopTimers() {
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	for id, t := range rep.timers {
+		t.Stop()
+		delete(rep.timers, id)
+	}
 }
 
 // pod reports obj's status if it differs from the last one reported;
@@ -102,6 +140,8 @@ func (rep *reporter) pod(obj any, initial, deleted bool) {
 	rep.last[id] = st
 	if deleted {
 		delete(rep.last, id)
+	} else {
+		rep.recheckAtDeadline(id, p, st)
 	}
 	if rep.failed || initial || seen && prev.State == st.State && prev.InstanceID == st.InstanceID && prev.Message == st.Message {
 		return

@@ -136,6 +136,13 @@ func TestMissingImageFailsNamingIt(t *testing.T) {
 func TestUnschedulableFailsAfterStartTimeout(t *testing.T) {
 	w := newWorld(t, map[string]any{"node_selector": map[string]string{"atrium.test/none": "here"}, "start_timeout": "3s"})
 	id := randomID()
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	events := make(chan runtime.Event, 16)
+	go func() {
+		_ = w.rt.WatchEvents(watchCtx, func(e runtime.Event) error { events <- e; return nil })
+	}()
+	time.Sleep(time.Second) // let the informer list first, so the pod's creation is a change
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	began := time.Now()
@@ -153,6 +160,19 @@ func TestUnschedulableFailsAfterStartTimeout(t *testing.T) {
 	for _, want := range []string{"start_timeout", "node_selector", "node(s) didn't match"} {
 		if !strings.Contains(st.Message, want) {
 			t.Errorf("message %q does not say %q", st.Message, want)
+		}
+	}
+	// The event stream says so at the deadline too, not at the informer's
+	// next resync (every 30 s): nothing about the pod changes then.
+	limit := time.After(time.Until(began.Add(3*time.Second + 15*time.Second)))
+	for {
+		select {
+		case e := <-events:
+			if e.SessionID == id && e.Status.State == runtime.StateExited {
+				return
+			}
+		case <-limit:
+			t.Fatalf("no exited event for the unschedulable session within 18 s of its start: the failure waits for the resync")
 		}
 	}
 }
