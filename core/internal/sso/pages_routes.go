@@ -16,9 +16,14 @@ import (
 // and credentials stay with the core.
 var pageHeaders = []string{fiber.HeaderAccept, fiber.HeaderAcceptLanguage, fiber.HeaderUserAgent}
 
-// page serves GET and POST /auth/:name/pages/* through the plugin.
+// page serves GET and POST /auth/:name/pages/* through the plugin. A POST
+// from another origin never reaches the plugin.
 func (h *handlers) page(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if c.Method() == fiber.MethodPost && !sameOrigin(c, h.s.opts.PublicURL) {
+		return problem.Write(c, problem.New(http.StatusForbidden, problem.BadOrigin,
+			"a login form may only be posted from this server's own pages: the request's Origin (or Referer) is not its public URL (server { public_url })"))
+	}
 	query := url.Values{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) { query.Add(string(k), string(v)) })
 	form := url.Values{}
