@@ -27,12 +27,12 @@ func (s *server) ServePage(ctx context.Context, req *authv1.ServePageRequest) (*
 		return nil, wire.ToStatus(err)
 	}
 	if resp.Login != nil {
-		return &authv1.ServePageResponse{Result: &authv1.ServePageResponse_Login{Login: completeLoginResponseToProto(*resp.Login)}}, nil
+		return &authv1.ServePageResponse{Result: &authv1.ServePageResponse_Login{Login: completeLoginResponseToProto(*resp.Login)}, Username: resp.Username}, nil
 	}
 	if len(resp.Body) > MaxPageBody {
 		return nil, status.Errorf(codes.Internal, "auth plugin's page is %d bytes, over the %d limit", len(resp.Body), MaxPageBody)
 	}
 	return &authv1.ServePageResponse{Result: &authv1.ServePageResponse_Page{Page: &authv1.Page{
-		Status: int32(resp.Status), ContentType: resp.ContentType, Body: resp.Body,
-	}}}, nil
+		Status: int32(resp.Status), ContentType: resp.ContentType, Body: resp.Body, Headers: resp.Headers,
+	}}, Username: resp.Username}, nil
 }

@@ -21,7 +21,7 @@ func (a *authClient) ServePage(ctx context.Context, req auth.PageRequest) (auth.
 	if l := resp.GetLogin(); l != nil {
 		return auth.PageResponse{Login: &auth.CompleteLoginResponse{
 			Identity: identityFromProto(l.GetIdentity()), SessionData: l.GetSessionData(), ExpiresAt: wire.Time(l.GetExpiresAtUnixNano()),
-		}}, nil
+		}, Username: resp.GetUsername()}, nil
 	}
 	p := resp.GetPage()
 	if p == nil {
@@ -30,7 +30,7 @@ func (a *authClient) ServePage(ctx context.Context, req auth.PageRequest) (auth.
 	if len(p.GetBody()) > auth.MaxPageBody {
 		return auth.PageResponse{}, fmt.Errorf("auth plugin's page is %d bytes, over the %d limit", len(p.GetBody()), auth.MaxPageBody)
 	}
-	return auth.PageResponse{Status: int(p.GetStatus()), ContentType: p.GetContentType(), Body: p.GetBody()}, nil
+	return auth.PageResponse{Status: int(p.GetStatus()), ContentType: p.GetContentType(), Headers: p.GetHeaders(), Body: p.GetBody(), Username: resp.GetUsername()}, nil
 }
 
 func valuesToProto(v url.Values) map[string]*authv1.Values {

@@ -92,15 +92,7 @@ func newWorld(t *testing.T, listener net.Listener, secret, authBody string) *wor
 // startWorld starts the auth plugin bin as auth "corp" { … } with authBody.
 func startWorld(t *testing.T, listener net.Listener, bin, authBody string) *world {
 	t.Helper()
-	sum, err := fileSHA256(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := fmt.Sprintf("plugin \"idp\" {\n  path   = %q\n  sha256 = %q\n}\nauth %q {\n  plugin = \"idp\"\n%s\n}\n", bin, sum, authName, authBody)
-	cfg, err := config.Parse([]byte(src), "sso-test.hcl", t.TempDir())
-	if err != nil {
-		t.Fatalf("config:\n%v", err)
-	}
+	cfg := authConfig(t, bin, authBody)
 	log := hclog.New(&hclog.LoggerOptions{Name: "sso-test", Level: hclog.Warn, Output: os.Stderr})
 	host := pluginhost.New(pluginhost.Options{Logger: log, TunnelDir: t.TempDir()})
 	t.Cleanup(host.Shutdown)
@@ -108,7 +100,7 @@ func startWorld(t *testing.T, listener net.Listener, bin, authBody string) *worl
 	p := cfg.Plugin("idp")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err = host.Start(ctx, []pluginhost.Spec{{
+	err := host.Start(ctx, []pluginhost.Spec{{
 		Name: "auth." + a.Name, Kind: plugin.KindAuth, Block: "auth " + a.Name, Pos: "sso-test.hcl:4:1",
 		Plugin: p.Name, Path: p.Path, SHA256: p.SHA256,
 		Decode: func(s schema.Object) (json.RawMessage, error) {
@@ -120,9 +112,34 @@ func startWorld(t *testing.T, listener net.Listener, bin, authBody string) *worl
 		t.Fatalf("start auth plugin: %v", err)
 	}
 
+	return serveWorld(t, listener, cfg, sso.HostPlugins(host), sso.HostCapable(host))
+}
+
+// authConfig is the config of auth "corp" { … } with authBody, its plugin
+// the binary bin.
+func authConfig(t *testing.T, bin, authBody string) *config.Config {
+	t.Helper()
+	sum, err := fileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf("plugin \"idp\" {\n  path   = %q\n  sha256 = %q\n}\nauth %q {\n  plugin = \"idp\"\n%s\n}\n", bin, sum, authName, authBody)
+	cfg, err := config.Parse([]byte(src), "sso-test.hcl", t.TempDir())
+	if err != nil {
+		t.Fatalf("config:\n%v", err)
+	}
+	return cfg
+}
+
+// serveWorld serves the sso routes of cfg's auth blocks with the given
+// plugins on listener.
+func serveWorld(t *testing.T, listener net.Listener, cfg *config.Config, plugins sso.PluginLookup, capable sso.CapabilityLookup) *world {
+	t.Helper()
+	log := hclog.New(&hclog.LoggerOptions{Name: "sso-test", Level: hclog.Warn, Output: os.Stderr})
 	w := &world{t: t, db: storetest.Open(t), base: "http://" + listener.Addr().String()}
+	var err error
 	w.svc, err = sso.New(sso.Options{
-		Store: w.db, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), Capable: sso.HostCapable(host), PublicURL: w.base,
+		Store: w.db, Auths: cfg.Auths, Plugins: plugins, Capable: capable, PublicURL: w.base,
 		Sessions: storeSessions{}, Logger: log,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -64,6 +65,13 @@ func (h *handlers) page(c *fiber.Ctx) error {
 	ct := p.ContentType
 	if ct == "" {
 		ct = "text/html; charset=utf-8"
+	}
+	for k, v := range p.Headers {
+		if k = http.CanonicalHeaderKey(k); !auth.PageHeaderAllowed(k) || strings.ContainsAny(v, "\r\n") {
+			h.s.log.Warn("auth plugin page set a header the core does not pass on; only Content-Language and Retry-After, on one line, are", "auth", cb.AuthName, "header", k)
+			continue
+		}
+		c.Set(k, v)
 	}
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set("X-Content-Type-Options", "nosniff")

@@ -203,3 +203,34 @@ func TestPagesOfAProviderWithoutThemAreNotFound(t *testing.T) {
 		t.Errorf("POST to an unknown provider = %d, want 404: %s", resp.StatusCode, body)
 	}
 }
+
+func TestPageLoginsAreThrottledLikePasswordLogins(t *testing.T) {
+	w := passwordWorld(t)
+	b := w.browser()
+	login := w.pagesURL(authName, "login")
+	wrong := url.Values{"username": {"ann"}, "password": {"nope"}}
+	for i := range 10 {
+		if resp, body := b.postForm(t, login, w.base, "", wrong); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d = %d, want 401: %s", i+1, resp.StatusCode, body)
+		}
+	}
+	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND details->>'username' = 'ann' AND details->>'reason' LIKE '%refused the credentials%'`); n != 10 {
+		t.Errorf("%d auth.login_failed rows for ann's wrong passwords, want 10", n)
+	}
+	// Past the limit even the right password is refused, so a guess that
+	// hits tells the guesser nothing.
+	for _, pw := range []string{"nope", "s3cret"} {
+		resp, body := b.postForm(t, login, w.base, "", url.Values{"username": {"ann"}, "password": {pw}})
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("password %q after 10 failures = %d, want 429: %s", pw, resp.StatusCode, body)
+		}
+		if typ := problemType(t, resp, body); !strings.HasSuffix(typ, "login-throttled") {
+			t.Errorf("problem type %q, want login-throttled", typ)
+		}
+	}
+	if b.hasSession() {
+		t.Error("a throttled login set a session cookie")
+	}
+	w.noRows()
+	w.audited("too many failed logins")
+}

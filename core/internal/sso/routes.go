@@ -107,6 +107,8 @@ func (h *handlers) fail(c *fiber.Ctx, err error) error {
 		p = problem.New(http.StatusBadRequest, problem.BadNext, ErrBadNext.Error())
 	case errors.Is(err, ErrUnknownProvider):
 		p = problem.New(http.StatusNotFound, problem.NotFound, "no such login provider; GET /api/v1/auth/providers lists them")
+	case errors.Is(err, authn.ErrThrottled):
+		p = problem.New(http.StatusTooManyRequests, problem.LoginThrottled, err.Error())
 	case errors.Is(err, ErrRefused):
 		p = problem.New(http.StatusUnauthorized, problem.LoginRefused, err.Error())
 	default:

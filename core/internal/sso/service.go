@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/connect"
@@ -47,6 +48,14 @@ type PluginLookup func(authName string) (connect.Auth, error)
 // capability (connect.CapLogout, connect.CapRefresh); see HostCapable.
 type CapabilityLookup func(authName, capability string) bool
 
+// LoginThrottle counts failed logins per client address and username and
+// refuses attempts after too many; authn.Throttle is one.
+type LoginThrottle interface {
+	Allow(ctx context.Context, ip, username string, now time.Time) (bool, error)
+	Failed(ctx context.Context, ip, username string, now time.Time) error
+	Succeeded(ctx context.Context, ip, username string) error
+}
+
 // Options configure a Service.
 type Options struct {
 	Store *store.Store
@@ -63,6 +72,9 @@ type Options struct {
 	// Sessions opens the login session inside the login's transaction.
 	// Nil: Complete opens none (tests of the mapping alone).
 	Sessions LoginSessions
+	// Throttle counts the failed logins of plugin pages; nil: the one
+	// password logins use (authn.NewLoginThrottle on Store).
+	Throttle LoginThrottle
 	// AttemptTTL defaults to DefaultAttemptTTL.
 	AttemptTTL time.Duration
 	Logger     hclog.Logger
@@ -85,6 +97,9 @@ func New(o Options) (*Service, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
+	}
+	if o.Throttle == nil {
+		o.Throttle = authn.NewLoginThrottle(o.Store)
 	}
 	if o.Capable == nil {
 		o.Capable = func(string, string) bool { return false }

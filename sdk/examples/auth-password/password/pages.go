@@ -59,9 +59,12 @@ func (p *Plugin) ServePage(_ context.Context, req auth.PageRequest) (auth.PageRe
 		ident, ok := check(c, issuer, view.Username, req.Form.Get("password"))
 		if !ok {
 			view.Error = "Wrong username or password."
-			return render(http.StatusUnauthorized, view)
+			resp, err := render(http.StatusUnauthorized, view)
+			// Naming the username lets the core throttle guesses.
+			resp.Username = view.Username
+			return resp, err
 		}
-		return auth.PageResponse{Login: &auth.CompleteLoginResponse{Identity: ident}}, nil
+		return auth.PageResponse{Login: &auth.CompleteLoginResponse{Identity: ident}, Username: view.Username}, nil
 	default:
 		return page(http.StatusMethodNotAllowed, []byte("use GET or POST"))
 	}

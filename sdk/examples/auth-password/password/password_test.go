@@ -58,7 +58,7 @@ func TestLoginForm(t *testing.T) {
 	}
 
 	ok, err := post(a, "ann", "s3cret")
-	if err != nil || ok.Login == nil {
+	if err != nil || ok.Login == nil || ok.Username != "ann" {
 		t.Fatalf("right password = %+v, %v; want a login", ok, err)
 	}
 	want := auth.Identity{Issuer: "auth-password/pw", Subject: "ann", Username: "ann", Email: "ann@corp.com", Name: "Ann", Groups: []string{"eng"}}
@@ -69,7 +69,7 @@ func TestLoginForm(t *testing.T) {
 
 	for _, c := range [][2]string{{"ann", "wrong"}, {"bob", "s3cret"}, {"", ""}} {
 		bad, err := post(a, c[0], c[1])
-		if err != nil || bad.Login != nil || bad.Status != 401 || !strings.Contains(string(bad.Body), "Wrong username or password") {
+		if err != nil || bad.Login != nil || bad.Status != 401 || bad.Username != c[0] || !strings.Contains(string(bad.Body), "Wrong username or password") {
 			t.Errorf("POST %q/%q = %d %s, %v; want 401 and the form saying so", c[0], c[1], bad.Status, bad.Body, err)
 		}
 	}

@@ -688,7 +688,11 @@ type ServePageResponse struct {
 	//
 	//	*ServePageResponse_Page
 	//	*ServePageResponse_Login
-	Result        isServePageResponse_Result `protobuf_oneof:"result"`
+	Result isServePageResponse_Result `protobuf_oneof:"result"`
+	// username, when set, says the request was a login attempt for that
+	// username: it succeeded with login, failed with page. The core throttles
+	// such attempts like its own password logins and audits the failures.
+	Username      string `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -748,6 +752,13 @@ func (x *ServePageResponse) GetLogin() *CompleteLoginResponse {
 	return nil
 }
 
+func (x *ServePageResponse) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
 type isServePageResponse_Result interface {
 	isServePageResponse_Result()
 }
@@ -768,9 +779,12 @@ func (*ServePageResponse_Login) isServePageResponse_Result() {}
 type Page struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// status is the HTTP status; 0 means 200.
-	Status        int32  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
-	ContentType   string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Body          []byte `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	Status      int32  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	ContentType string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Body        []byte `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// headers the browser should see; the core passes on only
+	// Content-Language and Retry-After, never cookies.
+	Headers       map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -822,6 +836,13 @@ func (x *Page) GetContentType() string {
 func (x *Page) GetBody() []byte {
 	if x != nil {
 		return x.Body
+	}
+	return nil
+}
+
+func (x *Page) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
 	}
 	return nil
 }
@@ -885,15 +906,20 @@ const file_atrium_auth_v1_auth_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x16.atrium.auth.v1.ValuesR\x05value:\x028\x01\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa4\x01\n" +
 	"\x11ServePageResponse\x12*\n" +
 	"\x04page\x18\x01 \x01(\v2\x14.atrium.auth.v1.PageH\x00R\x04page\x12=\n" +
-	"\x05login\x18\x02 \x01(\v2%.atrium.auth.v1.CompleteLoginResponseH\x00R\x05loginB\b\n" +
-	"\x06result\"U\n" +
+	"\x05login\x18\x02 \x01(\v2%.atrium.auth.v1.CompleteLoginResponseH\x00R\x05login\x12\x1a\n" +
+	"\busername\x18\x03 \x01(\tR\busernameB\b\n" +
+	"\x06result\"\xce\x01\n" +
 	"\x04Page\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body2\xa7\x03\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\x12;\n" +
+	"\aheaders\x18\x04 \x03(\v2!.atrium.auth.v1.Page.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xa7\x03\n" +
 	"\vAuthService\x12S\n" +
 	"\n" +
 	"BeginLogin\x12!.atrium.auth.v1.BeginLoginRequest\x1a\".atrium.auth.v1.BeginLoginResponse\x12\\\n" +
@@ -914,7 +940,7 @@ func file_atrium_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_atrium_auth_v1_auth_proto_rawDescData
 }
 
-var file_atrium_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_atrium_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_atrium_auth_v1_auth_proto_goTypes = []any{
 	(*BeginLoginRequest)(nil),     // 0: atrium.auth.v1.BeginLoginRequest
 	(*BeginLoginResponse)(nil),    // 1: atrium.auth.v1.BeginLoginResponse
@@ -933,6 +959,7 @@ var file_atrium_auth_v1_auth_proto_goTypes = []any{
 	nil,                           // 14: atrium.auth.v1.ServePageRequest.QueryEntry
 	nil,                           // 15: atrium.auth.v1.ServePageRequest.FormEntry
 	nil,                           // 16: atrium.auth.v1.ServePageRequest.HeadersEntry
+	nil,                           // 17: atrium.auth.v1.Page.HeadersEntry
 }
 var file_atrium_auth_v1_auth_proto_depIdxs = []int32{
 	13, // 0: atrium.auth.v1.CompleteLoginRequest.params:type_name -> atrium.auth.v1.CompleteLoginRequest.ParamsEntry
@@ -943,24 +970,25 @@ var file_atrium_auth_v1_auth_proto_depIdxs = []int32{
 	16, // 5: atrium.auth.v1.ServePageRequest.headers:type_name -> atrium.auth.v1.ServePageRequest.HeadersEntry
 	12, // 6: atrium.auth.v1.ServePageResponse.page:type_name -> atrium.auth.v1.Page
 	5,  // 7: atrium.auth.v1.ServePageResponse.login:type_name -> atrium.auth.v1.CompleteLoginResponse
-	3,  // 8: atrium.auth.v1.CompleteLoginRequest.ParamsEntry.value:type_name -> atrium.auth.v1.Values
-	3,  // 9: atrium.auth.v1.ServePageRequest.QueryEntry.value:type_name -> atrium.auth.v1.Values
-	3,  // 10: atrium.auth.v1.ServePageRequest.FormEntry.value:type_name -> atrium.auth.v1.Values
-	0,  // 11: atrium.auth.v1.AuthService.BeginLogin:input_type -> atrium.auth.v1.BeginLoginRequest
-	2,  // 12: atrium.auth.v1.AuthService.CompleteLogin:input_type -> atrium.auth.v1.CompleteLoginRequest
-	6,  // 13: atrium.auth.v1.AuthService.Logout:input_type -> atrium.auth.v1.LogoutRequest
-	8,  // 14: atrium.auth.v1.AuthService.Refresh:input_type -> atrium.auth.v1.RefreshRequest
-	10, // 15: atrium.auth.v1.AuthService.ServePage:input_type -> atrium.auth.v1.ServePageRequest
-	1,  // 16: atrium.auth.v1.AuthService.BeginLogin:output_type -> atrium.auth.v1.BeginLoginResponse
-	5,  // 17: atrium.auth.v1.AuthService.CompleteLogin:output_type -> atrium.auth.v1.CompleteLoginResponse
-	7,  // 18: atrium.auth.v1.AuthService.Logout:output_type -> atrium.auth.v1.LogoutResponse
-	9,  // 19: atrium.auth.v1.AuthService.Refresh:output_type -> atrium.auth.v1.RefreshResponse
-	11, // 20: atrium.auth.v1.AuthService.ServePage:output_type -> atrium.auth.v1.ServePageResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	17, // 8: atrium.auth.v1.Page.headers:type_name -> atrium.auth.v1.Page.HeadersEntry
+	3,  // 9: atrium.auth.v1.CompleteLoginRequest.ParamsEntry.value:type_name -> atrium.auth.v1.Values
+	3,  // 10: atrium.auth.v1.ServePageRequest.QueryEntry.value:type_name -> atrium.auth.v1.Values
+	3,  // 11: atrium.auth.v1.ServePageRequest.FormEntry.value:type_name -> atrium.auth.v1.Values
+	0,  // 12: atrium.auth.v1.AuthService.BeginLogin:input_type -> atrium.auth.v1.BeginLoginRequest
+	2,  // 13: atrium.auth.v1.AuthService.CompleteLogin:input_type -> atrium.auth.v1.CompleteLoginRequest
+	6,  // 14: atrium.auth.v1.AuthService.Logout:input_type -> atrium.auth.v1.LogoutRequest
+	8,  // 15: atrium.auth.v1.AuthService.Refresh:input_type -> atrium.auth.v1.RefreshRequest
+	10, // 16: atrium.auth.v1.AuthService.ServePage:input_type -> atrium.auth.v1.ServePageRequest
+	1,  // 17: atrium.auth.v1.AuthService.BeginLogin:output_type -> atrium.auth.v1.BeginLoginResponse
+	5,  // 18: atrium.auth.v1.AuthService.CompleteLogin:output_type -> atrium.auth.v1.CompleteLoginResponse
+	7,  // 19: atrium.auth.v1.AuthService.Logout:output_type -> atrium.auth.v1.LogoutResponse
+	9,  // 20: atrium.auth.v1.AuthService.Refresh:output_type -> atrium.auth.v1.RefreshResponse
+	11, // 21: atrium.auth.v1.AuthService.ServePage:output_type -> atrium.auth.v1.ServePageResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_atrium_auth_v1_auth_proto_init() }
@@ -978,7 +1006,7 @@ func file_atrium_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_auth_v1_auth_proto_rawDesc), len(file_atrium_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
