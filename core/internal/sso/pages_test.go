@@ -139,8 +139,8 @@ func TestPageLoginGoesThroughTheCallbackTransaction(t *testing.T) {
 		t.Errorf("%d auth.login audit rows, want 1", n)
 	}
 
-	// The core's login route leads the browser to the form.
-	if status, _, body := w.browser().get(t, w.loginURL("/")); status != http.StatusOK || !strings.Contains(body, `<form method="post" action="`+w.pagesURL(authName, "login")+`"`) {
+	// The core's login route leads the browser to the form, next and all.
+	if status, _, body := w.browser().get(t, w.loginURL("/sessions")); status != http.StatusOK || !strings.Contains(body, `<form method="post" action="`+login+`"`) {
 		t.Errorf("GET the core's login route = %d, want the plugin's form: %s", status, body)
 	}
 }
@@ -196,8 +196,7 @@ func TestPagesOfAProviderWithoutThemAreNotFound(t *testing.T) {
 			t.Errorf("GET %s: problem type %q, want not-found", u, typ)
 		}
 	}
-	// Unknown names are refused before the Origin matters: a POST from the
-	// core's own origin to an unknown provider is still 404.
+	// A POST from the core's own origin to an unknown provider is 404 too.
 	resp, body := w.browser().postForm(t, w.pagesURL("nobody", "login"), w.base, "", url.Values{})
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("POST to an unknown provider = %d, want 404: %s", resp.StatusCode, body)
