@@ -24,6 +24,8 @@ var bins struct {
 	workspaceVNC  string
 	// authOIDC is the OpenID Connect auth plugin.
 	authOIDC string
+	// authPassword is the SDK's example auth plugin with its own pages.
+	authPassword string
 	// runtimeK8s runs sessions as pods on the Kubernetes test cluster.
 	runtimeK8s string
 }
@@ -46,6 +48,7 @@ func runMain(m *testing.M) int {
 	bins.runtimeDocker = filepath.Join(dir, "atrium-runtime-docker")
 	bins.workspaceVNC = filepath.Join(dir, "atrium-workspace-vnc")
 	bins.authOIDC = filepath.Join(dir, "atrium-auth-oidc")
+	bins.authPassword = filepath.Join(dir, "atrium-auth-password")
 	bins.runtimeK8s = filepath.Join(dir, "atrium-runtime-k8s")
 	for out, pkg := range map[string]string{
 		bins.atrium:        "./core/cmd/atrium",
@@ -54,6 +57,7 @@ func runMain(m *testing.M) int {
 		bins.runtimeDocker: "./plugins/runtime-docker",
 		bins.workspaceVNC:  "./plugins/workspace-vnc",
 		bins.authOIDC:      "./plugins/auth-oidc",
+		bins.authPassword:  "./sdk/examples/auth-password",
 		bins.runtimeK8s:    "./plugins/runtime-k8s",
 	} {
 		if err := harness.GoBuild(repoRoot(), out, pkg); err != nil {
