@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -85,10 +84,7 @@ func (b *balancer) forward(c net.Conn) {
 	b.mu.Lock()
 	b.routes[c.RemoteAddr().String()] = i
 	b.mu.Unlock()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-	<-done
+	harness.Splice(up, c)
 }
 
 // routeOf is the backend the connection from client address addr went to.

@@ -132,7 +132,7 @@ func TestRollingRestartKeepsEveryStream(t *testing.T) {
 		if code := drained.ProcessState.ExitCode(); code != 0 {
 			t.Errorf("replica %d exited %d after SIGTERM, want 0", i+1, code)
 		}
-		exited := time.Now()
+		exited := time.Now() // and started again, up to /healthz
 		waitFor(t, 30*time.Second, fmt.Sprintf("replica %d to answer /readyz", i+1), func() bool {
 			resp, err := http.Get("http://" + r.addr + "/readyz")
 			if err != nil {
@@ -144,7 +144,7 @@ func TestRollingRestartKeepsEveryStream(t *testing.T) {
 		lastReady = time.Now()
 		// The next replica drains only when every stream runs again.
 		waitUp(time.Minute, signalled, fmt.Sprintf("replica %d's restart", i+1))
-		t.Logf("replica %d: drained and exited %s after SIGTERM, ready %s later", i+1, exited.Sub(signalled).Round(time.Millisecond), lastReady.Sub(exited).Round(time.Millisecond))
+		t.Logf("replica %d: drained, exited and answering /healthz again %s after SIGTERM, /readyz %s later", i+1, exited.Sub(signalled).Round(time.Millisecond), lastReady.Sub(exited).Round(time.Millisecond))
 	}
 	// Pixels after the last restart, on every stream.
 	waitUp(30*time.Second, lastReady, "pixels on every stream after the last restart")

@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -310,10 +309,7 @@ func forward(t *testing.T, addr string, to func() (string, error)) string {
 					return
 				}
 				defer up.Close()
-				done := make(chan struct{}, 2)
-				go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-				go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-				<-done
+				harness.Splice(up, c)
 			}()
 		}
 	}()
