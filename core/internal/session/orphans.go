@@ -139,6 +139,10 @@ func (m *Manager) AdoptOrphan(ctx context.Context, sc store.Scope, id uuid.UUID)
 		case err != nil:
 			return err
 		}
+		// The tunnel check dials only the addresses the runtime reports.
+		if s, err = q.SetSessionAddresses(ctx, system, s.ID, ins.Status.Addresses); err != nil {
+			return err
+		}
 		if err := q.DeleteOrphan(ctx, o.ID); err != nil {
 			return err
 		}
