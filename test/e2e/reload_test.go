@@ -12,8 +12,8 @@ import (
 	"github.com/atrium-hq/atrium/test/harness"
 )
 
-// templateNames lists what GET /api/v1/templates offers the admin, with
-// each template's image.
+// templateNames lists the templates GET /api/v1/templates offers the
+// admin.
 func templateNames(t *testing.T, dc *desktopCore) map[string]bool {
 	t.Helper()
 	code, body, err := dc.admin.Do(ctxT(t, 30*time.Second), http.MethodGet, "/api/v1/templates", nil)
