@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,8 +84,27 @@ type Options struct {
 // Service runs logins through auth plugins.
 type Service struct {
 	opts  Options
-	auths map[string]*config.Auth
+	auths atomic.Pointer[authSet]
 	log   hclog.Logger
+}
+
+// authSet is the auth blocks as one immutable snapshot, which a
+// configuration reload swaps whole (SetAuths).
+type authSet struct {
+	list   []*config.Auth // configuration order
+	byName map[string]*config.Auth
+}
+
+// SetAuths replaces the auth blocks' login rules (signup, group mappings,
+// platform admin groups, display names), as a configuration reload does.
+// Logins from now on apply them; logins in flight finish with the ones
+// they began with.
+func (s *Service) SetAuths(auths []*config.Auth) {
+	set := &authSet{list: auths, byName: make(map[string]*config.Auth, len(auths))}
+	for _, a := range auths {
+		set.byName[a.Name] = a
+	}
+	s.auths.Store(set)
 }
 
 // New returns a Service.
@@ -105,10 +125,8 @@ func New(o Options) (*Service, error) {
 		o.Capable = func(string, string) bool { return false }
 	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
-	s := &Service{opts: o, auths: map[string]*config.Auth{}, log: o.Logger.Named("sso")}
-	for _, a := range o.Auths {
-		s.auths[a.Name] = a
-	}
+	s := &Service{opts: o, log: o.Logger.Named("sso")}
+	s.SetAuths(o.Auths)
 	return s, nil
 }
 
@@ -122,8 +140,9 @@ type Provider struct {
 
 // Providers lists the configured login providers in config order.
 func (s *Service) Providers() []Provider {
-	out := make([]Provider, 0, len(s.opts.Auths))
-	for _, a := range s.opts.Auths {
+	auths := s.auths.Load().list
+	out := make([]Provider, 0, len(auths))
+	for _, a := range auths {
 		out = append(out, Provider{Name: a.Name, DisplayName: a.DisplayName, LoginURL: LoginPath(a.Name)})
 	}
 	return out
@@ -142,7 +161,7 @@ func (s *Service) CallbackURL(authName string) string {
 }
 
 func (s *Service) plugin(authName string) (*config.Auth, connect.Auth, error) {
-	a, ok := s.auths[authName]
+	a, ok := s.auths.Load().byName[authName]
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownProvider, authName)
 	}
