@@ -25,6 +25,10 @@ server {
   # machine: once Atrium serves others, set public_url and an app_domain
   # of your own with wildcard DNS and TLS (see config/examples/full.hcl).
   app_domain = "*.apps.localhost"
+
+  # Prometheus metrics (GET /metrics) on a loopback listener of their own,
+  # apart from the public one; see config/examples/full.hcl for a token.
+  metrics_listen = "127.0.0.1:9464"
 }
 
 plugin "runtime-docker" {

@@ -21,6 +21,9 @@ server {
   public_url = env("ATRIUM_PUBLIC_URL", "http://127.0.0.1:8080")
   app_domain = env("ATRIUM_APP_DOMAIN", "*.apps.localhost")
   state_dir  = "/var/lib/atrium"
+  # Prometheus metrics on a listener of their own; empty: none. Beyond
+  # loopback, also set metrics_bearer_token.
+  metrics_listen = env("ATRIUM_METRICS_LISTEN", "")
   # Several replicas on one database share one key. With systemd's
   # LoadCredential=secrets.key:/etc/atrium/secrets.key in the unit:
   # secrets_key_file = "${env("CREDENTIALS_DIRECTORY")}/secrets.key"

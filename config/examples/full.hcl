@@ -73,6 +73,13 @@ server {
   # another key refuses to start. Left out: session-secrets.key in state_dir,
   # created on first start, which serves a single core only.
   secrets_key_file = "/etc/atrium/secrets.key"
+
+  # Prometheus metrics on a listener of their own, never on listen's port
+  # (the public origin). Left out: no metrics. Anything but a loopback
+  # address needs metrics_bearer_token, which scrapes then send as
+  # "Authorization: Bearer …" (Prometheus: authorization { credentials_file }).
+  metrics_listen       = "127.0.0.1:9464"
+  metrics_bearer_token = env("ATRIUM_METRICS_TOKEN") # or file("/etc/atrium/metrics.token")
 }
 
 # An external PostgreSQL. Leave the block out and the core runs its own

@@ -66,6 +66,13 @@ type Server struct {
 	// Empty: session-secrets.key in StateDir, created on first start,
 	// which serves a single core only.
 	SecretsKeyFile string
+	// MetricsListen is the host:port of the Prometheus /metrics listener,
+	// apart from the public one. Empty: no metrics are served.
+	MetricsListen string
+	// MetricsBearerToken, when set, is the token a scrape must present as
+	// "Authorization: Bearer …". A secret: never log it. Required when
+	// MetricsListen is not a loopback address.
+	MetricsBearerToken string
 	// DeclRange is the block header, or the zero Range when the file has
 	// no server block.
 	DeclRange hcl.Range

@@ -78,6 +78,7 @@ func TestExamplesParse(t *testing.T) {
 	// file beside the config, as a real deployment would; provide fakes.
 	t.Setenv("ATRIUM_DATABASE_URL", "postgres://atrium:fake@localhost/atrium")
 	t.Setenv("ATRIUM_OIDC_CLIENT_SECRET", "fake-secret")
+	t.Setenv("ATRIUM_METRICS_TOKEN", "fake-metrics-token-0123")
 	base := t.TempDir()
 	sum := digest + "  atrium-runtime-docker\n"
 	if err := os.WriteFile(filepath.Join(base, "atrium-runtime-docker.sha256"), []byte(sum), 0o600); err != nil {
@@ -104,6 +105,7 @@ func TestExamplesParse(t *testing.T) {
 func TestFullExampleUsesEveryBlock(t *testing.T) {
 	t.Setenv("ATRIUM_DATABASE_URL", "postgres://localhost/atrium")
 	t.Setenv("ATRIUM_OIDC_CLIENT_SECRET", "fake")
+	t.Setenv("ATRIUM_METRICS_TOKEN", "fake-metrics-token-0123")
 	base := t.TempDir()
 	if err := os.WriteFile(filepath.Join(base, "atrium-runtime-docker.sha256"), []byte(digest), 0o600); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,8 @@ var serverSchema = &hcl.BodySchema{
 		{Name: oldDrainTimeout},
 		{Name: "plugin_timeout"},
 		{Name: "secrets_key_file"},
+		{Name: "metrics_listen"},
+		{Name: "metrics_bearer_token"},
 	},
 }
 

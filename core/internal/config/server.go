@@ -84,6 +84,7 @@ func (d *decoder) server(b *hcl.Block) Server {
 		}
 	}
 	d.drain(attrs, &s)
+	d.metrics(attrs, &s)
 	d.positiveDuration(attrs["plugin_timeout"], &s.PluginTimeout)
 	return s
 }
