@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
@@ -23,6 +24,9 @@ type loginView struct {
 	CSRFToken string    `json:"csrf_token"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// passwordLogin is the login method label of built-in accounts.
+const passwordLogin = "password"
 
 // login checks a built-in account's password and sets a fresh session
 // cookie. Every refusal is the same 401 problem.
@@ -40,12 +44,15 @@ func (s *Server) login(c *fiber.Ctx) error {
 	})
 	switch {
 	case errors.Is(err, authn.ErrLoginFailed):
+		s.deps.Logins.Login(passwordLogin, metrics.LoginFailed)
 		return problem.New(http.StatusUnauthorized, problem.LoginFailed, "wrong username or password")
 	case errors.Is(err, authn.ErrThrottled):
+		s.deps.Logins.Login(passwordLogin, metrics.LoginThrottled)
 		return problem.New(http.StatusTooManyRequests, problem.LoginThrottled, err.Error())
 	case err != nil:
 		return err
 	}
+	s.deps.Logins.Login(passwordLogin, metrics.LoginOK)
 	s.setSessionCookie(c, res.Token, res.Session.ExpiresAt)
 	return c.JSON(loginView{User: viewUser(res.User), CSRFToken: res.CSRFToken, ExpiresAt: res.Session.ExpiresAt})
 }

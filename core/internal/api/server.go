@@ -22,6 +22,7 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/framing"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/relay"
@@ -66,6 +67,10 @@ type Deps struct {
 	// auth plugin opened a login session ("" when it has none); logout
 	// calls it after revoking the session.
 	ProviderLogout func(ctx context.Context, authName string, sessionData []byte) (string, error)
+	// Metrics times every request to the core's own routes; Logins counts
+	// password logins. Nil: neither is counted.
+	Metrics *metrics.API
+	Logins  *metrics.Logins
 	// Extra mounts routes other packages own (single sign-on) on /api/v1
 	// before the catch-all; they authenticate by themselves.
 	Extra func(v1 fiber.Router)
@@ -116,6 +121,10 @@ func New(deps Deps) *Server {
 	s.app.Use(s.closeWhileDraining)
 	if deps.AppRouter != nil {
 		s.app.Use(deps.AppRouter)
+	}
+	// After the app router: app traffic has metrics of its own.
+	if deps.Metrics != nil {
+		s.app.Use(s.measure)
 	}
 	s.routes()
 	return s

@@ -53,6 +53,7 @@ func (p *Proxy) forward(c *fiber.Ctx, s store.Session, target, prefix string) er
 			return refuse(c, refuseBusy)
 		}
 		p.opts.Logger.Info("app request failed", "session", s.ID, "method", c.Method(), "error", err)
+		p.opts.Metrics.UpstreamError("request")
 		return refuse(c, refuseUpstream)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -47,6 +48,8 @@ type Options struct {
 	// path mode.
 	AppDomain string
 	Logger    hclog.Logger
+	// Metrics counts requests and upstream errors; nil counts nothing.
+	Metrics *metrics.Apps
 	// BodyLimit is the buffered body limit the core's other routes expect
 	// (fiber.Config.BodyLimit). Request body streaming is on server-wide
 	// for the proxy's sake (ConfigureServer), so the proxy's middleware

@@ -2,7 +2,9 @@ package appproxy
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -91,10 +93,10 @@ func (p *Proxy) Middleware() fiber.Handler {
 				if !ok {
 					return refuse(c, refuseNoSuchApp)
 				}
-				return p.serveAppHost(c, id)
+				return p.measured(c, func() error { return p.serveAppHost(c, id) })
 			}
 		} else if strings.HasPrefix(string(c.Request().Header.RequestURI()), PathPrefix) {
-			return p.servePath(c)
+			return p.measured(c, func() error { return p.servePath(c) })
 		}
 		if refused, err := p.bufferBody(c); refused || err != nil {
 			return err
@@ -102,6 +104,26 @@ func (p *Proxy) Middleware() fiber.Handler {
 		return c.Next()
 	}
 }
+
+// measured runs serve and records its status and time to the response
+// header (a streamed body goes out after serve returns).
+func (p *Proxy) measured(c *fiber.Ctx, serve func() error) error {
+	start := time.Now()
+	err := serve()
+	status := c.Response().StatusCode()
+	if err != nil {
+		status = fiber.StatusInternalServerError
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			status = fe.Code
+		}
+	}
+	p.opts.Metrics.Request(status, time.Since(start))
+	return err
+}
+
+// OpenSockets is the number of app WebSockets this proxy carries now.
+func (p *Proxy) OpenSockets() int { return p.sockets.count() }
 
 // appHost reports whether host (a Host header) lies in the app domain,
 // and if so whether it names a session: exactly one label, a UUID in

@@ -60,6 +60,12 @@ func (ss *sockets) remove(s *socket) {
 	}
 }
 
+func (ss *sockets) count() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.m)
+}
+
 func (ss *sockets) closeWhere(match func(*socket) bool) int {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()

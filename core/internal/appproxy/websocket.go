@@ -50,6 +50,7 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 	conn, err := p.pools.dial(s)
 	if err != nil {
 		p.opts.Logger.Info("app websocket dial failed", "session", s.ID, "error", err)
+		p.opts.Metrics.UpstreamError("websocket")
 		return refuse(c, refuseUpstream)
 	}
 	d := websocket.Dialer{
@@ -68,6 +69,7 @@ func (p *Proxy) websocket(c *fiber.Ctx, s store.Session, target, prefix string) 
 			refused.AppStatus = strconv.Itoa(resp.StatusCode)
 		}
 		p.opts.Logger.Info("app refused the websocket", "session", s.ID, "error", err)
+		p.opts.Metrics.UpstreamError("websocket")
 		return problem.Write(c, refused)
 	}
 	var protocols []string

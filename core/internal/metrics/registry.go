@@ -15,17 +15,12 @@ const namespace = "atrium"
 
 // Registry is the core's metric registry with its handles.
 type Registry struct {
-	reg *prometheus.Registry
-	// Sessions counts starts, failures, start times and quota refusals.
-	Sessions *Sessions
-	// Relay counts desktop relay streams.
-	Relay *Relay
-	// Apps counts the app proxy's requests.
-	Apps *Apps
-	// API times the core's own HTTP routes.
-	API *API
-	// Logins counts logins by method and outcome.
-	Logins *Logins
+	reg      *prometheus.Registry
+	sessions *Sessions
+	relay    *Relay
+	apps     *Apps
+	api      *API
+	logins   *Logins
 }
 
 // New returns a registry with the Go runtime's and the process's own
@@ -35,11 +30,11 @@ func New() *Registry {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r := &Registry{
 		reg:      reg,
-		Sessions: newSessions(reg),
-		Relay:    newRelay(reg),
-		Apps:     newApps(reg),
-		API:      newAPI(reg),
-		Logins:   newLogins(reg),
+		sessions: newSessions(reg),
+		relay:    newRelay(reg),
+		apps:     newApps(reg),
+		api:      newAPI(reg),
+		logins:   newLogins(reg),
 	}
 	return r
 }
@@ -78,4 +73,47 @@ func statusClass(status int) string {
 		return "none"
 	}
 	return strconv.Itoa(status/100) + "xx"
+}
+
+// The handles of a registry that may be nil (metrics off): each is nil
+// then, and counts nothing.
+
+// Sessions is the session lifecycle's handle.
+func (r *Registry) Sessions() *Sessions {
+	if r == nil {
+		return nil
+	}
+	return r.sessions
+}
+
+// Relay is the desktop relay's handle.
+func (r *Registry) Relay() *Relay {
+	if r == nil {
+		return nil
+	}
+	return r.relay
+}
+
+// Apps is the app proxy's handle.
+func (r *Registry) Apps() *Apps {
+	if r == nil {
+		return nil
+	}
+	return r.apps
+}
+
+// API is the core's HTTP routes' handle.
+func (r *Registry) API() *API {
+	if r == nil {
+		return nil
+	}
+	return r.api
+}
+
+// Logins is the logins' handle.
+func (r *Registry) Logins() *Logins {
+	if r == nil {
+		return nil
+	}
+	return r.logins
 }

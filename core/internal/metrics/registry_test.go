@@ -46,7 +46,7 @@ func listen(t *testing.T, r *Registry, token string) *Server {
 func TestListenerNeedsTheBearerToken(t *testing.T) {
 	const token = "0123456789abcdef-token"
 	r := New()
-	r.Logins.Login("password", LoginOK)
+	r.Logins().Login("password", LoginOK)
 	s := listen(t, r, token)
 	for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Basic " + token, token} {
 		if code, body := scrape(t, s, auth); code != http.StatusUnauthorized || strings.Contains(body, "atrium_") {

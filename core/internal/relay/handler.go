@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/valyala/fasthttp"
 
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/problem"
 	"github.com/atrium-hq/atrium/core/internal/ratelimit"
 )
@@ -82,6 +83,8 @@ type HandlerOptions struct {
 	// the pump starts, within DialTimeout — e.g. the server side of an RFB
 	// handshake whose authentication the core already did upstream.
 	Greet func(rw io.ReadWriter) error
+	// Metrics counts refusals and ended streams; nil counts nothing.
+	Metrics *metrics.Relay
 }
 
 // handler is the state behind the Fiber handler.
@@ -186,6 +189,7 @@ func (h *handler) refuse(c *fiber.Ctx, r Refusal, sessionID string, cause error)
 		args = append(args, "error", cause)
 	}
 	h.Logger.Info("relay refused", args...)
+	h.Metrics.Refused(r.reason())
 	return h.Refuse(c, r)
 }
 
@@ -284,6 +288,7 @@ func (h *handler) upgrade(c *fiber.Ctx, conn net.Conn, owner Owner) error {
 			_ = conn.Close()
 		}
 		h.Logger.Info("relay handshake refused", "session", owner.SessionID, "error", err)
+		h.Metrics.Refused(refuseHandshakeFailed.reason())
 		return nil // the upgrader has written the response
 	}
 	return nil
@@ -308,6 +313,7 @@ func (h *handler) run(ws *websocket.Conn, conn net.Conn, owner Owner) {
 	}
 	err = h.Registry.Run(r)
 	st := r.Stats()
+	h.Metrics.Ended(r.endReason(err), time.Since(st.Started))
 	args := []any{"session", owner.SessionID, "user", owner.UserID,
 		"to_session", st.BytesToUpstream, "to_browser", st.BytesToClient,
 		"duration", time.Since(st.Started).Round(time.Millisecond)}

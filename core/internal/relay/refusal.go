@@ -2,6 +2,7 @@ package relay
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -34,6 +35,10 @@ var (
 	refuseBadTickets      = Refusal{http.StatusTooManyRequests, problem.RelayTicketRateLimited, "too many invalid relay tickets from your address; wait the Retry-After seconds, then ask the API for a new ticket"}
 	refuseCoreRelays      = Refusal{http.StatusServiceUnavailable, problem.RelayServerLimit, "this server carries as many desktops as it allows; try again shortly"}
 )
+
+// reason is the refusal's short name for metrics: its type without the
+// "relay-" prefix, from a fixed set.
+func (r Refusal) reason() string { return strings.TrimPrefix(r.Type.String(), "relay-") }
 
 // WriteProblem is the default refusal writer: status plus an
 // application/problem+json body.

@@ -35,6 +35,9 @@ type Registry struct {
 	byUser    map[string]map[*Relay]struct{}
 	running   sync.WaitGroup
 	onAdd     func(Owner)
+	// ended adds up the bytes of relays that have returned, counted
+	// under mu as they leave, so Totals never goes down.
+	endedUp, endedDown uint64
 }
 
 // NewRegistry returns an empty registry.
@@ -88,6 +91,25 @@ func (g *Registry) remove(r *Relay) {
 	defer g.mu.Unlock()
 	removeFrom(g.bySession, r.owner.SessionID, r)
 	removeFrom(g.byUser, r.owner.UserID, r)
+	g.endedUp += r.toUpstream.Load()
+	g.endedDown += r.toClient.Load()
+}
+
+// Totals returns the live relays and the payload bytes every relay of
+// this registry has carried each way, live or ended. The relays count
+// their bytes anyway, so metrics read here cost the copy loops nothing.
+func (g *Registry) Totals() (open int, toUpstream, toClient uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	toUpstream, toClient = g.endedUp, g.endedDown
+	for _, set := range g.bySession {
+		for r := range set {
+			open++
+			toUpstream += r.toUpstream.Load()
+			toClient += r.toClient.Load()
+		}
+	}
+	return open, toUpstream, toClient
 }
 
 func addTo(m map[string]map[*Relay]struct{}, key string, r *Relay) {

@@ -49,8 +49,11 @@ type Relay struct {
 	toClient     atomic.Uint64
 	lastActivity atomic.Int64
 
-	pinger    *time.Timer
-	endOnce   sync.Once
+	pinger  *time.Timer
+	endOnce sync.Once
+	// closedFor is why the core closed the stream (Close), first caller
+	// wins; nil when a peer or an error ended it.
+	closedFor atomic.Pointer[string]
 	closeSent atomic.Bool
 	done      chan struct{}
 
@@ -243,6 +246,8 @@ func (r *Relay) end() {
 // (sent within CloseGrace at most), then both connections close and both
 // goroutines return. It does not wait for Run; use Done for that.
 func (r *Relay) Close(code int, text string) {
+	reason := closeReasonOf(text)
+	r.closedFor.CompareAndSwap(nil, &reason)
 	r.sendClose(code, text, r.opts.CloseGrace)
 	r.end()
 }

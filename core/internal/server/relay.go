@@ -13,6 +13,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -27,7 +28,7 @@ const vncAuthTimeout = 10 * time.Second
 // Origin pass, it dials the session's primary port through its runtime,
 // authenticates to the VNC server with the session's password, and greets
 // the browser with an already-authenticated stream.
-func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, log hclog.Logger) (fiber.Handler, error) {
+func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, m *metrics.Relay, log hclog.Logger) (fiber.Handler, error) {
 	u, err := url.Parse(publicURL)
 	if err != nil {
 		return nil, fmt.Errorf("server { public_url } %q: %w", publicURL, err)
@@ -69,6 +70,7 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 		Registry:       reg,
 		Logger:         log,
 		Greet:          vncauth.Greet,
+		Metrics:        m,
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -107,7 +108,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	defer host.Shutdown()
 
-	sessions, err := newSessions(ctx, cfg, st, host, log.Named("session"))
+	// Without a metrics listener every handle stays nil and counts nothing.
+	var reg *metrics.Registry
+	if cfg.Server.MetricsListen != "" {
+		reg = metrics.New()
+	}
+	sessions, err := newSessions(ctx, cfg, st, host, reg.Sessions(), log.Named("session"))
 	if err != nil {
 		return err
 	}
@@ -120,14 +126,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	relays := relay.NewRegistry()
 	tickets := api.NewTickets(st)
-	vnc, err := vncRelay(cfg.Server.PublicURL, st, sessions, tickets, relays, log.Named("relay"))
+	vnc, err := vncRelay(cfg.Server.PublicURL, st, sessions, tickets, relays, reg.Relay(), log.Named("relay"))
 	if err != nil {
 		return err
 	}
 	authnSvc := authn.NewService(st, authn.DefaultSessionPolicy, log.Named("authn"))
 	var revoker *access.Revoker
 	apps, err := appproxy.New(appproxy.Options{Store: st, Sessions: sessions, Authn: authnSvc,
-		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20,
+		PublicURL: cfg.Server.PublicURL, AppDomain: cfg.Server.AppDomain, Logger: log.Named("apps"), BodyLimit: 1 << 20, Metrics: reg.Apps(),
 		SocketStarted: func(g access.Grant) { revoker.Recheck(g.UserID) }})
 	if err != nil {
 		return err
@@ -145,7 +151,25 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
 		Sessions: sessions, Tickets: tickets, VNC: vnc, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
 		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, host).name,
+		Metrics: reg.API(), Logins: reg.Logins(),
 	})
+	if reg != nil {
+		observe(reg, observed{store: st, host: host, sessions: sessions, relays: relays, apps: apps})
+		ms, err := metrics.Listen(cfg.Server.MetricsListen, reg, cfg.Server.MetricsBearerToken)
+		if err != nil {
+			return err
+		}
+		// Closed last of all (defers run in reverse): metrics keep answering
+		// while the core drains.
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := ms.Close(stopCtx); err != nil {
+				log.Warn("stop metrics listener", "error", err)
+			}
+		}()
+		log.Info("metrics serving", "addr", ms.Addr().String(), "token", cfg.Server.MetricsBearerToken != "")
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w; free the port or set server { listen }", cfg.Server.Listen, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/sso"
@@ -52,7 +53,7 @@ func checkSecretsKey(ctx context.Context, st *store.Store, key []byte, file stri
 }
 
 // newSessions builds the session manager from the configuration.
-func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host *pluginhost.Host, log hclog.Logger) (*session.Manager, error) {
+func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host *pluginhost.Host, m *metrics.Sessions, log hclog.Logger) (*session.Manager, error) {
 	key, err := loadSecretsKey(cfg)
 	if err != nil {
 		return nil, err
@@ -73,6 +74,7 @@ func newSessions(ctx context.Context, cfg *config.Config, st *store.Store, host 
 	return session.New(ctx, session.Options{
 		Store: st, Plugins: session.HostPlugins(host), Templates: cfg.Templates, Runtimes: cfg.Runtimes,
 		EvalContext: cfg.EvalContext(), Sealer: sealer, Apps: apps, Logger: log, CallTimeout: cfg.Server.PluginTimeout * 6,
+		Metrics: m,
 	})
 }
 

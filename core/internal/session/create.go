@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math"
 
@@ -88,6 +89,9 @@ func (m *Manager) Create(ctx context.Context, sc store.Scope, req CreateRequest)
 			"template": tpl.Name, "runtime": tpl.Runtime, "user_id": n.UserID.String()})
 	})
 	if err != nil {
+		if qe := (*QuotaError)(nil); errors.As(err, &qe) {
+			m.opts.Metrics.QuotaRefused(string(qe.Scope), qe.Limit)
+		}
 		return store.Session{}, fmt.Errorf("create session: %w", err)
 	}
 	m.wake()

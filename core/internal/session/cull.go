@@ -50,6 +50,7 @@ func (m *Manager) cull(ctx context.Context) {
 			continue
 		}
 		m.log.Info("stopping session", "session", s.ID, "reason", reason)
+		m.opts.Metrics.Culled(s.Template, reason)
 		m.wake()
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/store"
 )
 
@@ -56,6 +57,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// MaxParallel caps the sessions this core drives at once.
 	MaxParallel int
+	// Metrics counts starts, failures, quota refusals and culls; nil
+	// counts nothing.
+	Metrics *metrics.Sessions
 }
 
 // Manager admits sessions, changes their desired state on request, and —

@@ -101,7 +101,7 @@ func (m *Manager) settle(ctx context.Context, s store.Session, st runtime.Status
 		if st.State == runtime.StateExited {
 			msg = fmt.Sprintf("the session's process exited %s (%s)", when, describeStatus(st))
 		}
-		err = m.fail(ctx, s, msg)
+		err = m.fail(ctx, s, failVanished, msg)
 	}
 	if err != nil {
 		if !errors.Is(err, store.ErrStateChanged) {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/atrium-hq/atrium/core/internal/config"
+	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/connect"
@@ -89,10 +91,11 @@ func (m *Manager) transition(ctx context.Context, s store.Session, to store.Sess
 // fail marks the session failed with a message for its owner, then has the
 // runtime remove whatever is left of it (never the home volume). If that
 // cleanup fails, the resync finds the leftovers later.
-func (m *Manager) fail(ctx context.Context, s store.Session, msg string) error {
+func (m *Manager) fail(ctx context.Context, s store.Session, reason failReason, msg string) error {
 	if _, err := m.st.TransitionSession(ctx, system, s.ID, store.Transition{From: s.State, To: store.StateFailed, Message: msg, Error: msg}); err != nil {
 		return err
 	}
+	m.opts.Metrics.Failed(s.Template, s.Runtime, string(reason))
 	m.log.Info("session failed", "session", s.ID, "error", msg)
 	m.destroy(ctx, s, false)
 	return nil
@@ -124,38 +127,41 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 		if s, err = m.transition(ctx, s, store.StateStarting, "starting"); err != nil {
 			return err
 		}
+		m.opts.Metrics.StartBegan(s.Template, s.Runtime)
+		m.opts.Metrics.Phase(s.Runtime, metrics.PhaseQueued, time.Since(s.CreatedAt))
 	}
 	tpl := m.templates[s.Template]
 	if tpl == nil {
-		return m.fail(ctx, s, fmt.Sprintf("template %q is no longer configured; ask an administrator, or delete this session", s.Template))
+		return m.fail(ctx, s, failTemplateGone, fmt.Sprintf("template %q is no longer configured; ask an administrator, or delete this session", s.Template))
 	}
 	rt, err := m.runtime(s.Runtime)
 	var un unavailable
 	if errors.Is(err, pluginhost.ErrCircuitOpen) {
 		// Waiting would outlast the user's patience: say why now.
-		return m.fail(ctx, s, fmt.Sprintf("the runtime %q cannot start sessions: %v", s.Runtime, err))
+		return m.fail(ctx, s, failRuntimeDown, fmt.Sprintf("the runtime %q cannot start sessions: %v", s.Runtime, err))
 	} else if errors.As(err, &un) {
 		return err
 	} else if err != nil {
-		return m.fail(ctx, s, err.Error())
+		return m.fail(ctx, s, failRuntimeGone, err.Error())
 	}
 	ws, err := m.plugins.Workspace(tpl.Workspace)
 	if err != nil {
 		return unavailable{err}
 	}
+	phase := m.phaseClock(s.Runtime)
 	cctx, cancel := m.callCtx(ctx)
 	desc, err := ws.Describe(cctx, workspace.DescribeRequest{})
 	cancel()
 	if err != nil {
-		return m.fail(ctx, s, fmt.Sprintf("the workspace %q could not describe itself: %v", tpl.Workspace, err))
+		return m.fail(ctx, s, failWorkspace, fmt.Sprintf("the workspace %q could not describe itself: %v", tpl.Workspace, err))
 	}
 	secrets, err := m.sealer.Open(s.OrgID, s.UserID, s.SecretsSealed)
 	if err != nil {
-		return m.fail(ctx, s, fmt.Sprintf("the session's secrets cannot be opened (%v); delete it and start a new one", err))
+		return m.fail(ctx, s, failSecrets, fmt.Sprintf("the session's secrets cannot be opened (%v); delete it and start a new one", err))
 	}
 	tcfg, err := m.templateConfig(ctx, tpl)
 	if err != nil {
-		return m.fail(ctx, s, err.Error())
+		return m.fail(ctx, s, failTemplateConfig, err.Error())
 	}
 	rs := m.runtimeSession(s)
 	cctx, cancel = m.callCtx(ctx)
@@ -169,14 +175,16 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	ls, err := ws.LaunchSpec(cctx, lreq)
 	cancel()
 	if err != nil {
-		return m.fail(ctx, s, fmt.Sprintf("the workspace %q could not say what to launch: %v", tpl.Workspace, err))
+		return m.fail(ctx, s, failWorkspace, fmt.Sprintf("the workspace %q could not say what to launch: %v", tpl.Workspace, err))
 	}
+	phase(metrics.PhasePrepare)
 	cctx, cancel = m.callCtx(ctx)
 	started, err := rt.StartSession(cctx, runtime.StartRequest{Session: rs, Spec: ls.Spec, Progress: m.progress(ctx, s)})
 	cancel()
 	if err != nil {
-		return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not start the session: %v", s.Runtime, err))
+		return m.fail(ctx, s, failRuntimeStart, fmt.Sprintf("the runtime %q could not start the session: %v", s.Runtime, err))
 	}
+	phase(metrics.PhaseRuntimeStart)
 	if s, err = m.setHandle(ctx, s, started.Handle, started.Status); err != nil {
 		// The runtime runs it but we cannot record how to find it: undo.
 		m.destroy(ctx, s, false)
@@ -187,10 +195,24 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 		if errors.Is(err, errSuperseded) || ctx.Err() != nil {
 			return err
 		}
-		return m.fail(ctx, s, err.Error())
+		return m.fail(ctx, s, failNotReady, err.Error())
 	}
-	_, err = m.transition(ctx, s, store.StateRunning, "ready")
+	phase(metrics.PhaseAppReady)
+	if _, err = m.transition(ctx, s, store.StateRunning, "ready"); err == nil {
+		m.opts.Metrics.Started(s.Template, s.Runtime, time.Since(s.CreatedAt))
+	}
 	return err
+}
+
+// phaseClock returns a function that records, for each phase of a start
+// it is told of, the time since the previous one (or since phaseClock).
+func (m *Manager) phaseClock(rt string) func(phase string) {
+	last := time.Now()
+	return func(phase string) {
+		now := time.Now()
+		m.opts.Metrics.Phase(rt, phase, now.Sub(last))
+		last = now
+	}
 }
 
 // setHandle stores the runtime's handle, instance id and the session's
@@ -280,7 +302,7 @@ func (m *Manager) stop(ctx context.Context, s store.Session) error {
 			if ctx.Err() != nil {
 				return err
 			}
-			return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not stop the session: %v", s.Runtime, err))
+			return m.fail(ctx, s, failStop, fmt.Sprintf("the runtime %q could not stop the session: %v", s.Runtime, err))
 		}
 	} else {
 		m.log.Warn("stopping a session whose runtime is gone from the configuration", "session", s.ID, "runtime", s.Runtime)
@@ -296,7 +318,7 @@ func (m *Manager) hibernate(ctx context.Context, s store.Session) error {
 	if errors.As(err, &un) {
 		return err
 	} else if err != nil {
-		return m.fail(ctx, s, err.Error())
+		return m.fail(ctx, s, failRuntimeGone, err.Error())
 	}
 	cctx, cancel := m.callCtx(ctx)
 	_, err = rt.HibernateSession(cctx, runtime.HibernateRequest{SessionID: s.ID.String(), Handle: handleOf(s)})
@@ -305,7 +327,7 @@ func (m *Manager) hibernate(ctx context.Context, s store.Session) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not hibernate the session: %v", s.Runtime, err))
+		return m.fail(ctx, s, failHibernate, fmt.Sprintf("the runtime %q could not hibernate the session: %v", s.Runtime, err))
 	}
 	_, err = m.transition(ctx, s, store.StateHibernated, "hibernated")
 	return err
@@ -319,11 +341,11 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 	if errors.As(err, &un) {
 		return err
 	} else if err != nil {
-		return m.fail(ctx, s, err.Error())
+		return m.fail(ctx, s, failRuntimeGone, err.Error())
 	}
 	tpl := m.templates[s.Template]
 	if tpl == nil {
-		return m.fail(ctx, s, fmt.Sprintf("template %q is no longer configured; delete this session", s.Template))
+		return m.fail(ctx, s, failTemplateGone, fmt.Sprintf("template %q is no longer configured; delete this session", s.Template))
 	}
 	ws, err := m.plugins.Workspace(tpl.Workspace)
 	if err != nil {
@@ -333,7 +355,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 	desc, err := ws.Describe(cctx, workspace.DescribeRequest{})
 	cancel()
 	if err != nil {
-		return m.fail(ctx, s, fmt.Sprintf("the workspace %q could not describe itself: %v", tpl.Workspace, err))
+		return m.fail(ctx, s, failWorkspace, fmt.Sprintf("the workspace %q could not describe itself: %v", tpl.Workspace, err))
 	}
 	cctx, cancel = m.callCtx(ctx)
 	res, err := rt.ResumeSession(cctx, runtime.ResumeRequest{SessionID: s.ID.String(), Handle: handleOf(s), Progress: m.progress(ctx, s)})
@@ -342,7 +364,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 		if ctx.Err() != nil {
 			return err
 		}
-		return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not resume the session: %v", s.Runtime, err))
+		return m.fail(ctx, s, failResume, fmt.Sprintf("the runtime %q could not resume the session: %v", s.Runtime, err))
 	}
 	if s, err = m.setHandle(ctx, s, res.Handle, res.Status); err != nil {
 		return err
@@ -352,7 +374,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 		if errors.Is(err, errSuperseded) || ctx.Err() != nil {
 			return err
 		}
-		return m.fail(ctx, s, err.Error())
+		return m.fail(ctx, s, failNotReady, err.Error())
 	}
 	_, err = m.transition(ctx, s, store.StateRunning, "resumed")
 	return err

@@ -77,6 +77,13 @@ func NewWatcher(pool *pgxpool.Pool, logger hclog.Logger) *Watcher {
 // it before reading the state it then follows.
 func (w *Watcher) Listening() <-chan struct{} { return w.listening }
 
+// Subscribers is the number of live subscriptions, e.g. event streams.
+func (w *Watcher) Subscribers() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.subs)
+}
+
 // Subscribe returns the changes of sessions sc can see, from now on, and a
 // function that ends the subscription. The channel is closed when the
 // subscription ends, when the subscriber falls more than a few dozen
