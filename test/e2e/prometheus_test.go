@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,17 +17,6 @@ import (
 
 	"github.com/atrium-hq/atrium/test/harness"
 )
-
-// freePort returns a loopback port nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // startPrometheus runs Debian's prometheus on a loopback port with a
 // generated config that scrapes target every second, and returns its
@@ -51,7 +39,7 @@ scrape_configs:
 `, target)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := freeAddr(t)
 	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
 	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
@@ -146,7 +134,7 @@ func awaitProm(t *testing.T, base, query string, ok func(float64) bool) float64 
 // through PromQL that the session is seen running, its start landed in
 // the histogram and the relay's bytes rose.
 func TestPrometheusScrapesTheCore(t *testing.T) {
-	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsAddr := freeAddr(t)
 	dc := startDesktopCoreOn(t, emptyDatabase(t), `  metrics_listen = "`+metricsAddr+`"`, true)
 	prom := startPrometheus(t, metricsAddr)
 	awaitProm(t, prom, `up{job="atrium"}`, func(v float64) bool { return v == 1 })
