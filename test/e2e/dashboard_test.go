@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -73,7 +72,7 @@ func promSeries(t *testing.T, base, query string) int {
 // upgrade: each query must run and return a series, except the few
 // dashboardNoSeries explains.
 func TestDashboardQueriesReturnSeries(t *testing.T) {
-	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsAddr := freeAddr(t)
 	dc := startDesktopCoreOn(t, emptyDatabase(t), `  metrics_listen = "`+metricsAddr+`"`, true)
 	prom := startPrometheus(t, metricsAddr)
 	s := startSession(t, dc.admin)
