@@ -13,7 +13,7 @@ PROTOC_GEN_GO       := v1.36.12
 PROTOC_GEN_GO_GRPC  := v1.6.2
 HELM_VERSION        := v4.3.2
 
-.PHONY: test-engine-restart all build web run test test-short test-browser fuzz lint proto tools clean
+.PHONY: rules-lint test-engine-restart all build web run test test-short test-browser fuzz lint proto tools clean
 
 all: build
 
@@ -89,6 +89,14 @@ lint: $(TOOLS)/staticcheck $(TOOLS)/buf
 	done
 	BUF=$(TOOLS)/buf bash scripts/proto-breaking.sh
 	@$(MAKE) --no-print-directory helm-lint
+	@$(MAKE) --no-print-directory rules-lint
+
+## rules-lint: promtool check and unit tests of deploy/observability's
+## Prometheus rules (Debian's prometheus package provides promtool)
+rules-lint:
+	@command -v promtool >/dev/null || { echo "promtool not found: apt-get install prometheus"; exit 1; }
+	promtool check rules deploy/observability/alerts.yml
+	cd deploy/observability && promtool test rules alerts_test.yml
 
 ## proto: regenerate the committed protobuf code
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
