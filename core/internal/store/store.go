@@ -59,6 +59,9 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config, logger hclog.Logger) (
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)
