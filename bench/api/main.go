@@ -4,7 +4,7 @@
 // core replica and with two, and prints p50/p99 per endpoint and their
 // ratios to bare:
 //
-//	path=bare endpoint=list rate=… p50_ms=… p99_ms=… cpu_s_per_1k=… allocs_per_req=… sql_per_req=…
+//	path=bare endpoint=list rate=… p50_ms=… p99_ms=… cpu_s_per_1k=… allocs_per_req=… sql_per_req=… sql_exec_ms_per_req=…
 //	ratio endpoint=list path=atrium-1 p50_x_bare=… p99_x_bare=… same_sql=yes goal(p99<=1.5x)=met|MISSED
 //
 // The measuring program lives in core/internal/api/apibench, because it

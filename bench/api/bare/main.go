@@ -188,15 +188,22 @@ func (s *server) authenticate(ctx context.Context, c *fasthttp.RequestCtx) (*pri
 		return nil, fail(401, "malformed API key")
 	}
 	var (
-		keyID, userID      uuid.UUID
-		hash               []byte
-		orgID              *uuid.UUID
-		kPrefix, name      string
-		scopes             []string
-		expires, last, rev *time.Time
-		created            time.Time
+		keyID, userID, uid     uuid.UUID
+		hash                   []byte
+		orgID                  *uuid.UUID
+		kPrefix, name          string
+		scopes                 []string
+		expires, last, rev     *time.Time
+		created, uc, uu        time.Time
+		username, email, dname string
+		pwHash                 *string
+		status                 string
+		admin                  bool
+		orgIDs                 []uuid.UUID
+		roles                  []string
 	)
-	err := s.db.QueryRow(ctx, sqlKeyByPrefix, prefix).Scan(&keyID, &kPrefix, &hash, &userID, &orgID, &name, &scopes, &expires, &last, &rev, &created)
+	err := s.db.QueryRow(ctx, sqlAuthKey, prefix).Scan(&keyID, &kPrefix, &hash, &userID, &orgID, &name, &scopes, &expires, &last, &rev, &created,
+		&uid, &username, &email, &dname, &pwHash, &status, &admin, &uc, &uu, &orgIDs, &roles)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fail(401, "unknown API key")
 	} else if err != nil {
@@ -206,13 +213,7 @@ func (s *server) authenticate(ctx context.Context, c *fasthttp.RequestCtx) (*pri
 	if subtle.ConstantTimeCompare(sum[:], hash) != 1 {
 		return nil, fail(401, "unknown API key")
 	}
-	sc, err := s.scopeFor(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.getUser(ctx, sc, userID); err != nil {
-		return nil, err
-	}
+	sc := scopeOf(userID, admin, orgIDs, roles)
 	if orgID != nil {
 		narrowed := scope{userID: sc.userID, orgs: map[uuid.UUID]string{}}
 		if r, ok := sc.orgs[*orgID]; ok {
@@ -242,32 +243,25 @@ func contains(ss []string, s string) bool {
 
 // scopeFor is store.ScopeForUser.
 func (s *server) scopeFor(ctx context.Context, userID uuid.UUID) (scope, error) {
-	sc := scope{userID: userID, orgs: map[uuid.UUID]string{}}
-	err := s.db.QueryRow(ctx, sqlScopeUser, userID).Scan(&sc.platformAdmin)
+	var admin bool
+	var orgIDs []uuid.UUID
+	var roles []string
+	err := s.db.QueryRow(ctx, sqlScope, userID).Scan(&admin, &orgIDs, &roles)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return sc, fail(401, "no such active user")
+		return scope{}, fail(401, "no such active user")
 	} else if err != nil {
-		return sc, err
+		return scope{}, err
 	}
-	rows, err := s.db.Query(ctx, sqlScopeMemberships, userID)
-	if err != nil {
-		return sc, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id uuid.UUID
-		var r string
-		if err := rows.Scan(&id, &r); err != nil {
-			return sc, err
-		}
-		sc.orgs[id] = r
-	}
-	return sc, rows.Err()
+	return scopeOf(userID, admin, orgIDs, roles), nil
 }
 
-// getUser is store.GetUser, for its cost (the caller keeps nothing of it).
-func (s *server) getUser(ctx context.Context, sc scope, id uuid.UUID) error {
-	return s.getUserOn(ctx, s.db, sc, id)
+// scopeOf builds a scope from the memberships' parallel arrays.
+func scopeOf(userID uuid.UUID, admin bool, orgIDs []uuid.UUID, roles []string) scope {
+	sc := scope{userID: userID, platformAdmin: admin, orgs: make(map[uuid.UUID]string, len(orgIDs))}
+	for i, id := range orgIDs {
+		sc.orgs[id] = roles[i]
+	}
+	return sc
 }
 
 type querier interface {
@@ -305,13 +299,14 @@ type session struct {
 	StartPhase                           *string
 	StartMessage                         string
 	StartPhaseAt                         *time.Time
+	Addresses                            []string
 }
 
 func scanSession(row pgx.Row) (session, error) {
 	var s session
 	err := row.Scan(&s.ID, &s.OrgID, &s.UserID, &s.Template, &s.Runtime, &s.State, &s.InstanceID, &s.HandleVersion,
 		&s.HandleData, &s.CPUMillis, &s.MemoryBytes, &s.SecretsSealed, &s.CreatedAt, &s.UpdatedAt, &s.StartedAt,
-		&s.LastActivityAt, &s.StoppedAt, &s.Error, &s.StartPhase, &s.StartMessage, &s.StartPhaseAt)
+		&s.LastActivityAt, &s.StoppedAt, &s.Error, &s.StartPhase, &s.StartMessage, &s.StartPhaseAt, &s.Addresses)
 	return s, err
 }
 

@@ -7,21 +7,26 @@ package main
 // pg_stat_statements records for each, which hash the parsed statement,
 // so spacing may differ but nothing else may.
 const (
-	// authentication (store.APIKeyByPrefix, ScopeForUser, GetUser)
-	sqlKeyByPrefix = `SELECT k.id, k.prefix, k.hash, k.user_id, k.org_id, k.name, k.scopes, k.expires_at, k.last_used_at, k.revoked_at, k.created_at
-		FROM api_keys k JOIN users u ON u.id = k.user_id
+	// authentication (store.AuthenticateAPIKey: key, owner and the owner's
+	// memberships in one statement) and an owner's scope (store.ScopeForUser)
+	ownerMemberships = `CROSS JOIN LATERAL (SELECT coalesce(array_agg(m.org_id ORDER BY m.org_id), '{}') AS org_ids,
+		coalesce(array_agg(m.role ORDER BY m.org_id), '{}') AS roles FROM memberships m WHERE m.user_id = u.id) ms`
+	sqlAuthKey = `SELECT k.id, k.prefix, k.hash, k.user_id, k.org_id, k.name, k.scopes, k.expires_at, k.last_used_at, k.revoked_at, k.created_at,
+		u.id, u.username, u.email, u.display_name, u.password_hash, u.status, u.platform_admin, u.created_at, u.updated_at, ms.org_ids, ms.roles
+		FROM api_keys k JOIN users u ON u.id = k.user_id ` + ownerMemberships + `
 		WHERE k.prefix = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
 		  AND u.status = 'active'`
-	sqlScopeUser        = `SELECT platform_admin FROM users WHERE id = $1 AND status = 'active'`
-	sqlScopeMemberships = `SELECT org_id, role FROM memberships WHERE user_id = $1`
-	sqlGetUser          = `SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.status, u.platform_admin, u.created_at, u.updated_at
+	sqlScope = `SELECT u.platform_admin, ms.org_ids, ms.roles FROM users u ` + ownerMemberships + `
+		WHERE u.id = $1 AND u.status = 'active'`
+	// store.GetUser, in create's admitting transaction
+	sqlGetUser = `SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.status, u.platform_admin, u.created_at, u.updated_at
 		FROM users u WHERE ($1::bool OR u.id = $3::uuid OR EXISTS (
 		SELECT 1 FROM memberships vm WHERE vm.user_id = u.id AND vm.org_id = ANY($2::uuid[]))) AND u.id = $4`
 	sqlTouchKey = `UPDATE api_keys SET last_used_at = now() WHERE id = $1`
 
 	sessionCols = `s.id, s.org_id, s.user_id, s.template, s.runtime, s.state, s.instance_id, s.handle_version,
 	s.handle_data, s.cpu_millis, s.memory_bytes, s.secrets_sealed, s.created_at, s.updated_at, s.started_at,
-	s.last_activity_at, s.stopped_at, s.error, s.start_phase, s.start_message, s.start_phase_at`
+	s.last_activity_at, s.stopped_at, s.error, s.start_phase, s.start_message, s.start_phase_at, s.addresses`
 	sessionVisible = `($1::bool OR s.org_id = ANY($2::uuid[]) OR (s.org_id = ANY($3::uuid[]) AND s.user_id = $4::uuid))`
 
 	// list (store.ListSessions)

@@ -172,7 +172,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 	if token == "" {
 		return nil, ErrUnauthenticated
 	}
-	sess, err := s.db.LoginSessionByTokenHash(ctx, HashToken(token))
+	sess, a, err := s.db.AuthenticateLoginSession(ctx, HashToken(token))
 	if err != nil {
 		return nil, s.unauthenticated(err)
 	}
@@ -183,11 +183,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, token string) (*Principa
 		}
 		return nil, ErrUnauthenticated
 	}
-	p, err := s.principal(ctx, sess.UserID)
-	if err != nil {
-		return nil, err
-	}
-	p.Session = &sess
+	p := &Principal{User: a.User, Scope: a.Scope, Session: &sess}
 	if now.Sub(sess.LastSeenAt) > touchEvery {
 		if err := s.db.TouchLoginSession(ctx, sess.ID, time.Time{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("could not record login session activity", "session_id", sess.ID, "error", err)
@@ -203,19 +199,14 @@ func (s *Service) KeyPrincipal(ctx context.Context, key string) (*Principal, err
 	if err != nil {
 		return nil, ErrUnauthenticated
 	}
-	k, err := s.db.APIKeyByPrefix(ctx, prefix)
+	k, a, err := s.db.AuthenticateAPIKey(ctx, prefix)
 	if err != nil {
 		return nil, s.unauthenticated(err)
 	}
 	if !EqualHash(hash, k.Hash) {
 		return nil, ErrUnauthenticated
 	}
-	p, err := s.principal(ctx, k.UserID)
-	if err != nil {
-		return nil, err
-	}
-	p.Scope = keyScope(p.Scope, k)
-	p.Key = &k
+	p := &Principal{User: a.User, Scope: keyScope(a.Scope, k), Key: &k}
 	if k.LastUsedAt == nil || s.now().Sub(*k.LastUsedAt) > touchEvery {
 		if err := s.db.TouchAPIKey(ctx, k.ID); err != nil {
 			s.log.Warn("could not record API key use", "key_id", k.ID, "error", err)
@@ -231,19 +222,6 @@ func (s *Service) CheckCSRF(p *Principal, header string) bool {
 		return false
 	}
 	return EqualHash(HashToken(header), p.Session.CSRFHash)
-}
-
-// principal loads an active user and its scope.
-func (s *Service) principal(ctx context.Context, userID uuid.UUID) (*Principal, error) {
-	sc, err := s.db.ScopeForUser(ctx, userID)
-	if err != nil {
-		return nil, s.unauthenticated(err)
-	}
-	u, err := s.db.GetUser(ctx, sc, userID)
-	if err != nil {
-		return nil, s.unauthenticated(err)
-	}
-	return &Principal{User: u, Scope: sc}, nil
 }
 
 // unauthenticated maps "no such credential" to ErrUnauthenticated and keeps

@@ -59,16 +59,6 @@ func (q *Queries) CreateAPIKey(ctx context.Context, n NewAPIKey) (APIKey, error)
 	return k, classify(err, "create API key")
 }
 
-// APIKeyByPrefix finds a usable key for authentication: not revoked, not
-// expired, owner active. The caller compares the hash in constant time.
-func (q *Queries) APIKeyByPrefix(ctx context.Context, prefix string) (APIKey, error) {
-	rows, _ := q.db.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys k JOIN users u ON u.id = k.user_id
-		WHERE k.prefix = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
-		  AND u.status = 'active'`, prefix)
-	k, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[APIKey])
-	return k, classify(err, "find API key")
-}
-
 // ListAPIKeys lists a user's keys (revoked ones included, newest first)
 // that the caller can see.
 func (q *Queries) ListAPIKeys(ctx context.Context, sc Scope, userID uuid.UUID) ([]APIKey, error) {

@@ -162,14 +162,14 @@ func TestIdentitiesAndLogins(t *testing.T) {
 	if err := s.TouchAPIKey(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.APIKeyByPrefix(ctx, "atr_1")
+	got, _, err := s.AuthenticateAPIKey(ctx, "atr_1")
 	if err != nil || got.LastUsedAt == nil {
 		t.Fatalf("by prefix: %+v %v", got, err)
 	}
 	if _, err := s.RevokeAPIKey(ctx, store.Scope{UserID: u.ID}, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.APIKeyByPrefix(ctx, "atr_1"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.AuthenticateAPIKey(ctx, "atr_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("revoked key still usable: %v", err)
 	}
 }

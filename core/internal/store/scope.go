@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 )
@@ -52,30 +51,18 @@ func (s Scope) adminOrgIDs() []uuid.UUID {
 	return ids
 }
 
-// ScopeForUser builds the scope of an active user from the database. A
-// suspended or unknown user gets ErrNotFound, so authentication that
-// resolves the scope on every request also stops suspended users at once.
+// ScopeForUser builds the scope of an active user from the database, in
+// one statement. A suspended or unknown user gets ErrNotFound, so
+// authentication that resolves the scope on every request also stops
+// suspended users at once.
 func (q *Queries) ScopeForUser(ctx context.Context, userID uuid.UUID) (Scope, error) {
-	sc := Scope{UserID: userID, Orgs: map[uuid.UUID]Role{}}
-	err := q.db.QueryRow(ctx, `SELECT platform_admin FROM users WHERE id = $1 AND status = 'active'`, userID).Scan(&sc.PlatformAdmin)
+	var admin bool
+	var orgs []uuid.UUID
+	var roles []string
+	err := q.db.QueryRow(ctx, `SELECT u.platform_admin, ms.org_ids, ms.roles FROM users u `+ownerMemberships+`
+		WHERE u.id = $1 AND u.status = 'active'`, userID).Scan(&admin, &orgs, &roles)
 	if err != nil {
-		return Scope{}, classify(err, "load user for scope")
+		return Scope{}, classify(err, "load scope of user")
 	}
-	rows, err := q.db.Query(ctx, `SELECT org_id, role FROM memberships WHERE user_id = $1`, userID)
-	if err != nil {
-		return Scope{}, fmt.Errorf("load memberships for scope: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id uuid.UUID
-		var r Role
-		if err := rows.Scan(&id, &r); err != nil {
-			return Scope{}, fmt.Errorf("load memberships for scope: %w", err)
-		}
-		sc.Orgs[id] = r
-	}
-	if err := rows.Err(); err != nil {
-		return Scope{}, fmt.Errorf("load memberships for scope: %w", err)
-	}
-	return sc, nil
+	return scopeOf(userID, admin, orgs, roles), nil
 }

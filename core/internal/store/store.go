@@ -46,12 +46,18 @@ type Store struct {
 // Open connects a pool to url and checks that the database answers. It does
 // not migrate: call Migrate first (the server does at start).
 func Open(ctx context.Context, url string, logger hclog.Logger) (*Store, error) {
-	if logger == nil {
-		logger = hclog.NewNullLogger()
-	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w; check database { url = … }", redact(err))
+	}
+	return OpenConfig(ctx, cfg, logger)
+}
+
+// OpenConfig is Open with a parsed pool configuration, for the few callers
+// that adjust it first (tests that trace every statement).
+func OpenConfig(ctx context.Context, cfg *pgxpool.Config, logger hclog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout

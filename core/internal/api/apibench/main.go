@@ -3,7 +3,7 @@
 // beside a bare fasthttp + pgx server (bench/api/bare) that sends the same
 // statements, with one core replica and with two, in one run:
 //
-//	path=bare endpoint=list rate=… n=… errors=… p50_ms=… p99_ms=… max_ms=… cpu_s_per_1k=… pg_cpu_s_per_1k=… allocs_per_req=… sql_per_req=…
+//	path=bare endpoint=list rate=… n=… errors=… p50_ms=… p99_ms=… max_ms=… cpu_s_per_1k=… pg_cpu_s_per_1k=… allocs_per_req=… sql_per_req=… sql_exec_ms_per_req=…
 //	path=atrium-1 …
 //	path=atrium-2 …
 //	ratio endpoint=list path=atrium-1 p50_x_bare=… p99_x_bare=… same_sql=yes goal(p99<=1.5x)=met|MISSED
@@ -12,7 +12,8 @@
 // by starting the core once, then seeded directly (seed.go): -orgs
 // organisations of -users users, -sessions sessions over them. Each
 // caller is a seeded user with an API key; the same keys authenticate on
-// both servers, and both run the same four authentication statements.
+// both servers, and both run the same one authentication statement (key,
+// owner and memberships).
 //
 // The load is open-loop: request i is due at start + i/rate and its
 // latency counts from then, so a stalled server is charged for the
@@ -37,7 +38,9 @@
 // children, or bare), pg_cpu_s_per_1k PostgreSQL's, from /proc.
 // allocs_per_req is the Go heap allocations of the server process(es) per
 // request (benchstats). sql_per_req counts the statements
-// pg_stat_statements saw at least once per two requests; same_sql
+// pg_stat_statements saw at least once per two requests, and
+// sql_exec_ms_per_req is PostgreSQL's execution time of them per request
+// (planning, parsing and round trips not included); same_sql
 // compares their query ids between bare and the core. The load generator
 // runs on the same machine.
 package main
@@ -323,6 +326,7 @@ type figures struct {
 	cpuPer1k, pgPer1k float64
 	allocsPerReq      float64
 	sqlPerReq         float64
+	sqlMsPerReq       float64 // PostgreSQL's execution time of those statements
 	sqlIDs            []int64
 	sqlText           map[int64]string
 }
@@ -332,8 +336,8 @@ func (f figures) print(path, ep string, rate float64) {
 	for st, n := range f.status {
 		errs += fmt.Sprintf(" status_%d=%d", st, n)
 	}
-	fmt.Printf("path=%s endpoint=%s rate=%.0f n=%d errors=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.1f cpu_s_per_1k=%.3f pg_cpu_s_per_1k=%.3f allocs_per_req=%.0f sql_per_req=%.1f%s\n",
-		path, ep, rate, f.n, f.errors, f.p50, f.p99, f.max, f.cpuPer1k, f.pgPer1k, f.allocsPerReq, f.sqlPerReq, errs)
+	fmt.Printf("path=%s endpoint=%s rate=%.0f n=%d errors=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.1f cpu_s_per_1k=%.3f pg_cpu_s_per_1k=%.3f allocs_per_req=%.0f sql_per_req=%.1f sql_exec_ms_per_req=%.3f%s\n",
+		path, ep, rate, f.n, f.errors, f.p50, f.p99, f.max, f.cpuPer1k, f.pgPer1k, f.allocsPerReq, f.sqlPerReq, f.sqlMsPerReq, errs)
 }
 
 // measure runs one load against ps and reads the counters around its
@@ -407,7 +411,7 @@ func measure(ctx context.Context, db *pgx.Conn, t *target, s schedule, workers i
 // readStatements keeps the statements run at least once per two
 // requests: the per-request SQL, not the background work of idle cores.
 func readStatements(ctx context.Context, db *pgx.Conn, f *figures, n int) error {
-	rows, err := db.Query(ctx, `SELECT queryid, sum(calls)::bigint, min(query) FROM pg_stat_statements
+	rows, err := db.Query(ctx, `SELECT queryid, sum(calls)::bigint, sum(total_exec_time), min(query) FROM pg_stat_statements
 		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY queryid`)
 	if err != nil {
 		return fmt.Errorf("read pg_stat_statements: %w", err)
@@ -415,10 +419,12 @@ func readStatements(ctx context.Context, db *pgx.Conn, f *figures, n int) error 
 	defer rows.Close()
 	f.sqlText = map[int64]string{}
 	var calls int64
+	var execMs float64
 	for rows.Next() {
 		var id, c int64
+		var ms float64
 		var q string
-		if err := rows.Scan(&id, &c, &q); err != nil {
+		if err := rows.Scan(&id, &c, &ms, &q); err != nil {
 			return err
 		}
 		if c*2 < int64(n) {
@@ -427,9 +433,11 @@ func readStatements(ctx context.Context, db *pgx.Conn, f *figures, n int) error 
 		f.sqlIDs = append(f.sqlIDs, id)
 		f.sqlText[id] = q
 		calls += c
+		execMs += ms
 	}
 	slices.Sort(f.sqlIDs)
 	f.sqlPerReq = float64(calls) / float64(n)
+	f.sqlMsPerReq = execMs / float64(n)
 	return rows.Err()
 }
 
