@@ -386,7 +386,7 @@ func TestStoppedOutsideEndsStopped(t *testing.T) {
 			m.onEvent(ctx, "proc", runtime.Event{SessionID: s.ID.String(), Time: time.Now(),
 				Status: runtime.Status{State: runtime.StateExited, ExitCode: 143, ExitCause: tc.cause, Message: "signal 15"}})
 			s = e.waitState(s, tc.want)
-			if s.StopReason != tc.reason && !strings.HasPrefix(s.StopReason, tc.reason+" (exited: signal 15") {
+			if s.StopReason != tc.reason && !strings.HasPrefix(s.StopReason, tc.reason+" (signal 15)") {
 				t.Errorf("stop reason %q, want it to start with %q", s.StopReason, tc.reason)
 			}
 			if tc.want == store.StateStopped && s.Error != "" {

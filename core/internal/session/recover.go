@@ -100,7 +100,7 @@ func (m *Manager) settle(ctx context.Context, s store.Session, st runtime.Status
 	case s.State == store.StateStarting || s.State == store.StateResuming:
 		return false // the start or resume step watches it and fails it itself
 	case s.State == store.StateRunning && st.State == runtime.StateExited && st.ExitCause != runtime.ExitOwn:
-		err = m.stoppedOutside(ctx, s, fmt.Sprintf("%s %s (%s)", st.ExitCause, when, describeStatus(st)))
+		err = m.stoppedOutside(ctx, s, fmt.Sprintf("%s %s (%s)", st.ExitCause, when, st.Message))
 	default:
 		msg := fmt.Sprintf("the session's container disappeared %s (%s)", when, describeStatus(st))
 		if st.State == runtime.StateExited {

@@ -190,7 +190,7 @@ func stoppedBySignal(c container.InspectResponse, signal string) runtime.Status 
 		return st
 	}
 	st.ExitCause = runtime.ExitStoppedOutside
-	st.Message = fmt.Sprintf("stopped outside Atrium: Docker sent it signal %s (docker stop, docker kill or the engine shutting down) and it exited with code %d", signal, st.ExitCode)
+	st.Message = fmt.Sprintf("Docker sent it signal %s (docker stop, docker kill or the engine shutting down) and it exited with code %d", signal, st.ExitCode)
 	return st
 }
 

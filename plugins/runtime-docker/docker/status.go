@@ -178,12 +178,12 @@ func exitCause(st *container.State) runtime.ExitCause {
 func exitMessage(st *container.State) string {
 	var parts []string
 	code := fmt.Sprintf("exited with code %d", st.ExitCode)
-	if exitCause(st) == runtime.ExitStoppedOutside {
-		sig := "SIGTERM"
-		if st.ExitCode == exitSIGKILL {
-			sig = "SIGKILL"
-		}
-		code = fmt.Sprintf("stopped outside Atrium: %s (%s)", code, sig)
+	switch {
+	case exitCause(st) != runtime.ExitStoppedOutside:
+	case st.ExitCode == exitSIGKILL:
+		code += " (SIGKILL from outside the container)"
+	default:
+		code += " (SIGTERM from outside the container)"
 	}
 	parts = append(parts, code)
 	if st.OOMKilled {

@@ -35,7 +35,7 @@ func TestExitCause(t *testing.T) {
 		afterBreak runtime.ExitCause
 		message    string
 	}{
-		{"SIGTERM", exited(143, false, after), runtime.ExitStoppedOutside, runtime.ExitRuntimeRestarted, "stopped outside Atrium"},
+		{"SIGTERM", exited(143, false, after), runtime.ExitStoppedOutside, runtime.ExitRuntimeRestarted, "SIGTERM from outside"},
 		{"SIGKILL", exited(137, false, after), runtime.ExitStoppedOutside, runtime.ExitRuntimeRestarted, "SIGKILL"},
 		{"crash", exited(1, false, before), runtime.ExitOwn, runtime.ExitOwn, "exited with code 1"},
 		{"exit in the gap", exited(2, false, after), runtime.ExitOwn, runtime.ExitRuntimeRestarted, "exited with code 2"},
