@@ -47,7 +47,7 @@ run: build
 ## are built here, so the browser tests' sessions must run, not skip.
 test: images web
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
-	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
+	for m in $(wildcard sdk/examples/*); do (cd $$m && $(GO) test -count=1 ./...) || exit 1; done
 	$(MAKE) test-engine-restart
 	ATRIUM_E2E_REQUIRE_SESSIONS=1 $(MAKE) test-browser
 

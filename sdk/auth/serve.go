@@ -33,6 +33,9 @@ func servePlugin(impl Auth) serve.Plugin {
 	if _, ok := impl.(Refresher); ok {
 		caps = append(caps, protocol.CapRefresh)
 	}
+	if _, ok := impl.(PageServer); ok {
+		caps = append(caps, protocol.CapPages)
+	}
 	return serve.Plugin{
 		Impl:         impl,
 		Kind:         plugin.KindAuth,

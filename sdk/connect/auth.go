@@ -22,11 +22,7 @@ func (a *authClient) BeginLogin(ctx context.Context, req auth.BeginLoginRequest)
 }
 
 func (a *authClient) CompleteLogin(ctx context.Context, req auth.CompleteLoginRequest) (auth.CompleteLoginResponse, error) {
-	params := make(map[string]*authv1.Values, len(req.Params))
-	for k, v := range req.Params {
-		params[k] = &authv1.Values{Values: v}
-	}
-	resp, err := a.c.CompleteLogin(ctx, &authv1.CompleteLoginRequest{RedirectUrl: req.RedirectURL, Params: params, State: req.State})
+	resp, err := a.c.CompleteLogin(ctx, &authv1.CompleteLoginRequest{RedirectUrl: req.RedirectURL, Params: valuesToProto(req.Params), State: req.State})
 	if err != nil {
 		return auth.CompleteLoginResponse{}, fromStatus(err)
 	}

@@ -33,6 +33,7 @@ const (
 	CapHealth         = protocol.CapHealth
 	CapLogout         = protocol.CapLogout
 	CapRefresh        = protocol.CapRefresh
+	CapPages          = protocol.CapPages
 	CapConfigValidate = protocol.CapConfigValidate
 )
 
@@ -131,4 +132,6 @@ type Auth interface {
 	// auth.ErrRefreshRefused when the provider no longer vouches for the
 	// person; other errors say nothing about the person.
 	Refresh(ctx context.Context, req auth.RefreshRequest) (auth.RefreshResponse, error)
+	// ServePage returns ErrUnsupported when the plugin serves no pages.
+	ServePage(ctx context.Context, req auth.PageRequest) (auth.PageResponse, error)
 }

@@ -24,6 +24,8 @@ var bins struct {
 	workspaceVNC  string
 	// authOIDC is the OpenID Connect auth plugin.
 	authOIDC string
+	// authPassword is the SDK's example auth plugin with its own pages.
+	authPassword string
 	// runtimeK8s runs sessions as pods on the Kubernetes test cluster.
 	runtimeK8s string
 	// The web app workspaces: VS Code (code-server) and Jupyter.
@@ -48,6 +50,7 @@ func runMain(m *testing.M) int {
 	bins.runtimeDocker = filepath.Join(dir, "atrium-runtime-docker")
 	bins.workspaceVNC = filepath.Join(dir, "atrium-workspace-vnc")
 	bins.authOIDC = filepath.Join(dir, "atrium-auth-oidc")
+	bins.authPassword = filepath.Join(dir, "atrium-auth-password")
 	bins.runtimeK8s = filepath.Join(dir, "atrium-runtime-k8s")
 	bins.workspaceCode = filepath.Join(dir, "atrium-workspace-code")
 	bins.workspaceJupyter = filepath.Join(dir, "atrium-workspace-jupyter")
@@ -58,6 +61,7 @@ func runMain(m *testing.M) int {
 		bins.runtimeDocker:    "./plugins/runtime-docker",
 		bins.workspaceVNC:     "./plugins/workspace-vnc",
 		bins.authOIDC:         "./plugins/auth-oidc",
+		bins.authPassword:     "./sdk/examples/auth-password",
 		bins.runtimeK8s:       "./plugins/runtime-k8s",
 		bins.workspaceCode:    "./plugins/workspace-code",
 		bins.workspaceJupyter: "./plugins/workspace-jupyter",

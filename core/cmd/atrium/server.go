@@ -69,6 +69,21 @@ func cmdServer(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// SIGHUP reloads the configuration. Go's default for it ends the
+	// process, so it is caught before anything else runs; one asked for
+	// while the core starts is applied once it serves.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reloads := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reloads <- struct{}{}:
+			default: // one reload is already due; it reads the newest file
+			}
+		}
+	}()
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		printError(err)
@@ -80,7 +95,8 @@ func cmdServer(args []string) int {
 	// The first signal starts the drain; a second one ends the process at
 	// once, for an operator who cannot wait.
 	go func() { <-ctx.Done(); stop() }()
-	if err := server.Run(ctx, cfg, server.Options{Logger: log, Version: version}); err != nil {
+	if err := server.Run(ctx, cfg, server.Options{Logger: log, Version: version,
+		Reload: reloads, LoadConfig: func() (*config.Config, error) { return loadConfig(*path) }}); err != nil {
 		printError(err)
 		return 1
 	}

@@ -42,7 +42,7 @@ func NewService(db *store.Store, policy SessionPolicy, log hclog.Logger) *Servic
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	return &Service{db: db, policy: policy, throttle: NewThrottle(db, 10, 15*time.Minute), log: log, now: time.Now}
+	return &Service{db: db, policy: policy, throttle: NewLoginThrottle(db), log: log, now: time.Now}
 }
 
 // Policy is the login-session policy in force.

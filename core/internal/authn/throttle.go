@@ -26,6 +26,11 @@ func NewThrottle(db *store.Store, max int, window time.Duration) *Throttle {
 	return &Throttle{Max: max, Window: window, db: db}
 }
 
+// NewLoginThrottle is the throttle of every interactive login, password or
+// an auth plugin's page: 10 failures per 15 minutes. Instances share the
+// counts through db.
+func NewLoginThrottle(db *store.Store) *Throttle { return NewThrottle(db, 10, 15*time.Minute) }
+
 // Allow reports whether another attempt is allowed now. It fails closed:
 // when the count cannot be read, the attempt is refused with the error.
 func (t *Throttle) Allow(ctx context.Context, ip, username string, now time.Time) (bool, error) {

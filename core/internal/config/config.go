@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // Config is a decoded, validated configuration file.
@@ -27,6 +28,9 @@ type Config struct {
 	// config decoding) can be rendered with snippets.
 	files   map[string]*hcl.File
 	evalCtx *hcl.EvalContext
+	// kept holds the source of bodies from an earlier read of the file
+	// (see Reloaded), which files no longer has.
+	kept map[*hclsyntax.Body][]byte
 }
 
 // Server is the `server` block. Every field holds its default when the

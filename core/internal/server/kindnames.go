@@ -17,29 +17,29 @@ import (
 // workspace plugin once and keeps the answer, which is fixed for a plugin
 // build; lists ask for it with every row.
 type kindNames struct {
-	templates map[string]string // template name → workspace block name
-	plugins   session.Plugins
-	timeout   time.Duration
+	// templates answers the running templates, which a reload swaps.
+	templates interface {
+		Template(name string) *config.Template
+	}
+	plugins session.Plugins
+	timeout time.Duration
 
 	mu    sync.Mutex
 	names map[string]string // workspace block name → display name
 }
 
-func newKindNames(cfg *config.Config, host *pluginhost.Host) *kindNames {
-	k := &kindNames{templates: map[string]string{}, plugins: session.HostPlugins(host), timeout: cfg.Server.PluginTimeout, names: map[string]string{}}
-	for _, t := range cfg.Templates {
-		k.templates[t.Name] = t.Workspace
-	}
-	return k
+func newKindNames(cfg *config.Config, sessions *session.Manager, host *pluginhost.Host) *kindNames {
+	return &kindNames{templates: sessions, plugins: session.HostPlugins(host), timeout: cfg.Server.PluginTimeout, names: map[string]string{}}
 }
 
 // name returns the display name of template's workspace, or "" while its
 // plugin cannot answer (the next call asks again).
 func (k *kindNames) name(ctx context.Context, template string) string {
-	ws, ok := k.templates[template]
-	if !ok {
+	tpl := k.templates.Template(template)
+	if tpl == nil {
 		return ""
 	}
+	ws := tpl.Workspace
 	k.mu.Lock()
 	n, ok := k.names[ws]
 	k.mu.Unlock()

@@ -36,6 +36,11 @@ type Options struct {
 	Console io.Writer
 	// Version is the core's release, told to every plugin.
 	Version string
+	// Reload, if not nil, asks with each value for the configuration to
+	// be read again with LoadConfig and applied where it can be live
+	// (SIGHUP; see reload.go).
+	Reload     <-chan struct{}
+	LoadConfig func() (*config.Config, error)
 }
 
 // janitorEvery is how often expired login sessions are deleted.
@@ -141,10 +146,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return err
 	}
 	ssoW.startSSORefresh(runCtx)
+	if opts.Reload != nil && opts.LoadConfig != nil {
+		r := &reloader{running: cfg, load: opts.LoadConfig, st: st, sessions: sessions, sso: ssoW.svc, log: log.Named("config")}
+		go r.run(runCtx, opts.Reload)
+	}
 	srv := api.New(api.Deps{
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
 		Sessions: sessions, Tickets: tickets, VNC: vnc, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
-		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, host).name,
+		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, sessions, host).name,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {

@@ -42,7 +42,7 @@ var ErrBadUpstreamAuth = errors.New("the workspace's upstream_auth is unusable")
 // asks the workspace plugin and opens the session's secrets, so callers
 // cache it per session instance. s must come from a checked read.
 func (m *Manager) AppUpstream(ctx context.Context, s store.Session) (AppUpstream, error) {
-	tpl := m.templates[s.Template]
+	tpl := m.Template(s.Template)
 	if tpl == nil {
 		return AppUpstream{}, fmt.Errorf("template %q is no longer configured", s.Template)
 	}

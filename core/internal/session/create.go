@@ -28,7 +28,7 @@ type CreateRequest struct {
 // organisation's and the owner's quotas, checked in the transaction that
 // records it. The workspace's secrets are generated here and stored sealed.
 func (m *Manager) Create(ctx context.Context, sc store.Scope, req CreateRequest) (store.Session, error) {
-	tpl := m.templates[req.Template]
+	tpl := m.Template(req.Template)
 	if tpl == nil {
 		return store.Session{}, fmt.Errorf("create session: %q: %w; list the templates with GET /api/v1/templates", req.Template, ErrTemplateNotFound)
 	}

@@ -21,7 +21,7 @@ func (m *Manager) cull(ctx context.Context) {
 	}
 	now := time.Now()
 	for _, s := range running {
-		tpl := m.templates[s.Template]
+		tpl := m.Template(s.Template)
 		if tpl == nil || s.StartedAt == nil {
 			continue
 		}

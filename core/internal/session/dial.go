@@ -29,7 +29,7 @@ type Connection struct {
 // s must come from a scoped read or a checked ticket: it does no access
 // check of its own.
 func (m *Manager) DialPrimary(ctx context.Context, s store.Session) (Connection, error) {
-	tpl := m.templates[s.Template]
+	tpl := m.Template(s.Template)
 	if tpl == nil {
 		return Connection{}, fmt.Errorf("template %q is no longer configured", s.Template)
 	}

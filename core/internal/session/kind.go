@@ -18,7 +18,7 @@ type kinds struct {
 // desktop, "http" for an app — asking its plugin once; "" while the plugin
 // cannot answer.
 func (m *Manager) Kind(ctx context.Context, template string) string {
-	tpl := m.templates[template]
+	tpl := m.Template(template)
 	if tpl == nil {
 		return ""
 	}

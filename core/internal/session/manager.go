@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,7 +31,7 @@ type Options struct {
 	Store   *store.Store
 	Plugins Plugins
 	// Templates and Runtimes are the configuration's blocks; sessions name
-	// them by Name.
+	// them by Name. SetTemplates replaces the templates later.
 	Templates []*config.Template
 	Runtimes  []*config.Runtime
 	// EvalContext evaluates templates' `config { }` bodies
@@ -70,7 +71,7 @@ type Manager struct {
 	opts      Options
 	st        *store.Store
 	plugins   Plugins
-	templates map[string]*config.Template
+	templates atomic.Pointer[templateSet]
 	runtimes  map[string]*config.Runtime
 	sealer    *Sealer
 	log       hclog.Logger
@@ -119,7 +120,6 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		opts:      opts,
 		st:        opts.Store,
 		plugins:   opts.Plugins,
-		templates: map[string]*config.Template{},
 		runtimes:  map[string]*config.Runtime{},
 		sealer:    opts.Sealer,
 		log:       log,
@@ -130,9 +130,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		recover:   map[string]bool{},
 		restarted: map[string]chan bool{},
 	}
-	for _, t := range opts.Templates {
-		m.templates[t.Name] = t
-	}
+	m.SetTemplates(opts.Templates, opts.EvalContext)
 	for _, r := range opts.Runtimes {
 		m.runtimes[r.Name] = r
 		m.recover[r.Name] = true

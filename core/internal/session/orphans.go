@@ -104,7 +104,7 @@ func (m *Manager) AdoptOrphan(ctx context.Context, sc store.Scope, id uuid.UUID)
 		return store.Session{}, fmt.Errorf("%w: its labels do not name an Atrium session, user and organisation (%s=%q %s=%q %s=%q); destroy it instead",
 			ErrCannotAdopt, LabelSession, o.SessionID, LabelUser, o.UserID, LabelOrg, o.OrgID)
 	}
-	tpl := m.templates[o.Template]
+	tpl := m.Template(o.Template)
 	if tpl == nil || tpl.Runtime != o.Runtime {
 		return store.Session{}, fmt.Errorf("%w: its template %q is not configured for runtime %q; add it back to the configuration, or destroy the session", ErrCannotAdopt, o.Template, o.Runtime)
 	}

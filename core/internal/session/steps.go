@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -125,7 +127,10 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 			return err
 		}
 	}
-	tpl := m.templates[s.Template]
+	// One snapshot for the template and the functions its config body is
+	// evaluated with, though a reload may swap both meanwhile.
+	templates := m.templates.Load()
+	tpl := templates.byName[s.Template]
 	if tpl == nil {
 		return m.fail(ctx, s, fmt.Sprintf("template %q is no longer configured; ask an administrator, or delete this session", s.Template))
 	}
@@ -153,7 +158,7 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	if err != nil {
 		return m.fail(ctx, s, fmt.Sprintf("the session's secrets cannot be opened (%v); delete it and start a new one", err))
 	}
-	tcfg, err := m.templateConfig(ctx, tpl)
+	tcfg, err := m.templateConfig(ctx, tpl, templates.eval)
 	if err != nil {
 		return m.fail(ctx, s, err.Error())
 	}
@@ -233,15 +238,16 @@ func (m *Manager) setAddresses(ctx context.Context, s store.Session, addrs []str
 }
 
 // templateConfig decodes the template's `config { }` body against the
-// workspace plugin's current schema.
-func (m *Manager) templateConfig(ctx context.Context, tpl *config.Template) (json.RawMessage, error) {
+// workspace plugin's current schema, with the functions of the file read
+// the template comes from.
+func (m *Manager) templateConfig(ctx context.Context, tpl *config.Template, eval *hcl.EvalContext) (json.RawMessage, error) {
 	cctx, cancel := m.callCtx(ctx)
 	defer cancel()
 	sch, err := m.plugins.WorkspaceSchema(cctx, tpl.Workspace)
 	if err != nil {
 		return nil, fmt.Errorf("the workspace %q did not report its config schema: %v", tpl.Workspace, err)
 	}
-	raw, diags := config.DecodePluginConfig(tpl.Config, sch, m.opts.EvalContext)
+	raw, diags := config.DecodePluginConfig(tpl.Config, sch, eval)
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("the template %q's config block does not suit its workspace plugin: %s; an administrator must fix the configuration", tpl.Name, diags.Error())
 	}
@@ -321,7 +327,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 	} else if err != nil {
 		return m.fail(ctx, s, err.Error())
 	}
-	tpl := m.templates[s.Template]
+	tpl := m.Template(s.Template)
 	if tpl == nil {
 		return m.fail(ctx, s, fmt.Sprintf("template %q is no longer configured; delete this session", s.Template))
 	}

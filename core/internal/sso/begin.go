@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,5 +58,24 @@ func (s *Service) Begin(ctx context.Context, authName, next string) (Begun, erro
 	if err != nil {
 		return Begun{}, fmt.Errorf("start login through %q: %w", authName, err)
 	}
-	return Begun{RedirectURL: resp.AuthURL, AttemptID: id, ExpiresAt: expires}, nil
+	return Begun{RedirectURL: s.pageWithNext(authName, resp.AuthURL, next), AttemptID: id, ExpiresAt: expires}, nil
+}
+
+// pageWithNext hands next on to a plugin that logs in on its own page
+// (capability pages): no callback brings the attempt back, so the page's
+// query carries next to its form.
+func (s *Service) pageWithNext(authName, authURL, next string) string {
+	if !strings.HasPrefix(authURL, s.PagesURL(authName)) {
+		return authURL
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return authURL
+	}
+	q := u.Query()
+	if q.Get("next") == "" {
+		q.Set("next", next)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/auth"
 )
@@ -84,6 +85,12 @@ func (s *Service) complete(ctx context.Context, cb Callback) (Completed, failure
 	if err != nil {
 		return Completed{}, nil, fmt.Errorf("%w: the auth plugin refused the callback: %w", ErrRefused, err)
 	}
+	return s.finish(ctx, cb, a, resp, next)
+}
+
+// finish turns the identity a plugin proved (by callback or by page) into
+// the user, the group mapping, the login session and the audit row.
+func (s *Service) finish(ctx context.Context, cb Callback, a *config.Auth, resp auth.CompleteLoginResponse, next string) (Completed, failure, error) {
 	ident := resp.Identity
 	detail := failure{"issuer": ident.Issuer, "subject": ident.Subject}
 	if ident.Issuer == "" || ident.Subject == "" {
@@ -91,7 +98,7 @@ func (s *Service) complete(ctx context.Context, cb Callback) (Completed, failure
 	}
 
 	var out Completed
-	err = s.opts.Store.InTx(ctx, func(q *store.Queries) error {
+	err := s.opts.Store.InTx(ctx, func(q *store.Queries) error {
 		user, created, err := s.findOrCreateUser(ctx, q, a, ident, cb.IP)
 		if err != nil {
 			return err

@@ -32,8 +32,9 @@ import (
 	"github.com/atrium-hq/atrium/sdk/schema"
 )
 
-// pluginBin is the auth-oidc binary TestMain builds once.
-var pluginBin string
+// pluginBin and passwordBin are the auth-oidc and the example
+// auth-password binaries TestMain builds once.
+var pluginBin, passwordBin string
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
@@ -47,12 +48,15 @@ func run(m *testing.M) int {
 	pluginBin = filepath.Join(dir, "atrium-auth-oidc")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", pluginBin, "./plugins/auth-oidc")
-	cmd.Dir = repoRoot()
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build auth-oidc: %v\n", err)
-		return 1
+	passwordBin = filepath.Join(dir, "atrium-auth-password")
+	for bin, pkg := range map[string]string{pluginBin: "./plugins/auth-oidc", passwordBin: "./sdk/examples/auth-password"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		cmd.Dir = repoRoot()
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+			return 1
+		}
 	}
 	return storetest.Main(m)
 }
@@ -82,23 +86,21 @@ type world struct {
 func newWorld(t *testing.T, listener net.Listener, secret, authBody string) *world {
 	t.Helper()
 	t.Setenv(secretEnv, secret)
-	sum, err := fileSHA256(pluginBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := fmt.Sprintf("plugin \"oidc\" {\n  path   = %q\n  sha256 = %q\n}\nauth %q {\n  plugin = \"oidc\"\n%s\n}\n", pluginBin, sum, authName, authBody)
-	cfg, err := config.Parse([]byte(src), "sso-test.hcl", t.TempDir())
-	if err != nil {
-		t.Fatalf("config:\n%v", err)
-	}
+	return startWorld(t, listener, pluginBin, authBody)
+}
+
+// startWorld starts the auth plugin bin as auth "corp" { … } with authBody.
+func startWorld(t *testing.T, listener net.Listener, bin, authBody string) *world {
+	t.Helper()
+	cfg := authConfig(t, bin, authBody)
 	log := hclog.New(&hclog.LoggerOptions{Name: "sso-test", Level: hclog.Warn, Output: os.Stderr})
 	host := pluginhost.New(pluginhost.Options{Logger: log, TunnelDir: t.TempDir()})
 	t.Cleanup(host.Shutdown)
 	a := cfg.Auths[0]
-	p := cfg.Plugin("oidc")
+	p := cfg.Plugin("idp")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err = host.Start(ctx, []pluginhost.Spec{{
+	err := host.Start(ctx, []pluginhost.Spec{{
 		Name: "auth." + a.Name, Kind: plugin.KindAuth, Block: "auth " + a.Name, Pos: "sso-test.hcl:4:1",
 		Plugin: p.Name, Path: p.Path, SHA256: p.SHA256,
 		Decode: func(s schema.Object) (json.RawMessage, error) {
@@ -110,9 +112,34 @@ func newWorld(t *testing.T, listener net.Listener, secret, authBody string) *wor
 		t.Fatalf("start auth plugin: %v", err)
 	}
 
+	return serveWorld(t, listener, cfg, sso.HostPlugins(host), sso.HostCapable(host))
+}
+
+// authConfig is the config of auth "corp" { … } with authBody, its plugin
+// the binary bin.
+func authConfig(t *testing.T, bin, authBody string) *config.Config {
+	t.Helper()
+	sum, err := fileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := fmt.Sprintf("plugin \"idp\" {\n  path   = %q\n  sha256 = %q\n}\nauth %q {\n  plugin = \"idp\"\n%s\n}\n", bin, sum, authName, authBody)
+	cfg, err := config.Parse([]byte(src), "sso-test.hcl", t.TempDir())
+	if err != nil {
+		t.Fatalf("config:\n%v", err)
+	}
+	return cfg
+}
+
+// serveWorld serves the sso routes of cfg's auth blocks with the given
+// plugins on listener.
+func serveWorld(t *testing.T, listener net.Listener, cfg *config.Config, plugins sso.PluginLookup, capable sso.CapabilityLookup) *world {
+	t.Helper()
+	log := hclog.New(&hclog.LoggerOptions{Name: "sso-test", Level: hclog.Warn, Output: os.Stderr})
 	w := &world{t: t, db: storetest.Open(t), base: "http://" + listener.Addr().String()}
+	var err error
 	w.svc, err = sso.New(sso.Options{
-		Store: w.db, Auths: cfg.Auths, Plugins: sso.HostPlugins(host), Capable: sso.HostCapable(host), PublicURL: w.base,
+		Store: w.db, Auths: cfg.Auths, Plugins: plugins, Capable: capable, PublicURL: w.base,
 		Sessions: storeSessions{}, Logger: log,
 	})
 	if err != nil {

@@ -78,7 +78,7 @@ func (s *Service) RefreshDue(ctx context.Context, o RefreshOptions) (RefreshResu
 		o.After = DefaultRefreshAfter
 	}
 	var names []string
-	for _, a := range s.opts.Auths {
+	for _, a := range s.auths.Load().list {
 		if s.opts.Capable(a.Name, connect.CapRefresh) {
 			names = append(names, a.Name)
 		}

@@ -35,6 +35,7 @@ type RouteOptions struct {
 //	GET /auth/providers          the login providers, for the login page
 //	GET /auth/:name/login?next=  302 to the provider, with the attempt cookie
 //	GET /auth/:name/callback     login session cookie, then 302 to next
+//	GET|POST /auth/:name/pages/* a plugin's own pages (capability pages)
 func Routes(r fiber.Router, s *Service, o RouteOptions) {
 	h := &handlers{s: s, o: o, attemptCookie: PlainAttemptCookie}
 	if o.Secure {
@@ -43,6 +44,10 @@ func Routes(r fiber.Router, s *Service, o RouteOptions) {
 	r.Get("/auth/providers", h.providers)
 	r.Get("/auth/:name/login", h.login)
 	r.Get("/auth/:name/callback", h.callback)
+	// Under /pages/ so a plugin's paths never collide with the core's own
+	// login, callback and logout routes.
+	r.Get("/auth/:name/pages/*", h.page)
+	r.Post("/auth/:name/pages/*", h.page)
 }
 
 type handlers struct {
@@ -102,6 +107,8 @@ func (h *handlers) fail(c *fiber.Ctx, err error) error {
 		p = problem.New(http.StatusBadRequest, problem.BadNext, ErrBadNext.Error())
 	case errors.Is(err, ErrUnknownProvider):
 		p = problem.New(http.StatusNotFound, problem.NotFound, "no such login provider; GET /api/v1/auth/providers lists them")
+	case errors.Is(err, authn.ErrThrottled):
+		p = problem.New(http.StatusTooManyRequests, problem.LoginThrottled, err.Error())
 	case errors.Is(err, ErrRefused):
 		p = problem.New(http.StatusUnauthorized, problem.LoginRefused, err.Error())
 	default:

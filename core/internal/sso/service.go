@@ -14,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/connect"
@@ -47,6 +49,14 @@ type PluginLookup func(authName string) (connect.Auth, error)
 // capability (connect.CapLogout, connect.CapRefresh); see HostCapable.
 type CapabilityLookup func(authName, capability string) bool
 
+// LoginThrottle counts failed logins per client address and username and
+// refuses attempts after too many; authn.Throttle is one.
+type LoginThrottle interface {
+	Allow(ctx context.Context, ip, username string, now time.Time) (bool, error)
+	Failed(ctx context.Context, ip, username string, now time.Time) error
+	Succeeded(ctx context.Context, ip, username string) error
+}
+
 // Options configure a Service.
 type Options struct {
 	Store *store.Store
@@ -63,6 +73,9 @@ type Options struct {
 	// Sessions opens the login session inside the login's transaction.
 	// Nil: Complete opens none (tests of the mapping alone).
 	Sessions LoginSessions
+	// Throttle counts the failed logins of plugin pages; nil: the one
+	// password logins use (authn.NewLoginThrottle on Store).
+	Throttle LoginThrottle
 	// AttemptTTL defaults to DefaultAttemptTTL.
 	AttemptTTL time.Duration
 	Logger     hclog.Logger
@@ -71,8 +84,27 @@ type Options struct {
 // Service runs logins through auth plugins.
 type Service struct {
 	opts  Options
-	auths map[string]*config.Auth
+	auths atomic.Pointer[authSet]
 	log   hclog.Logger
+}
+
+// authSet is the auth blocks as one immutable snapshot, which a
+// configuration reload swaps whole (SetAuths).
+type authSet struct {
+	list   []*config.Auth // configuration order
+	byName map[string]*config.Auth
+}
+
+// SetAuths replaces the auth blocks' login rules (signup, group mappings,
+// platform admin groups, display names), as a configuration reload does.
+// Logins from now on apply them; logins in flight finish with the ones
+// they began with.
+func (s *Service) SetAuths(auths []*config.Auth) {
+	set := &authSet{list: auths, byName: make(map[string]*config.Auth, len(auths))}
+	for _, a := range auths {
+		set.byName[a.Name] = a
+	}
+	s.auths.Store(set)
 }
 
 // New returns a Service.
@@ -86,14 +118,15 @@ func New(o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
+	if o.Throttle == nil {
+		o.Throttle = authn.NewLoginThrottle(o.Store)
+	}
 	if o.Capable == nil {
 		o.Capable = func(string, string) bool { return false }
 	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
-	s := &Service{opts: o, auths: map[string]*config.Auth{}, log: o.Logger.Named("sso")}
-	for _, a := range o.Auths {
-		s.auths[a.Name] = a
-	}
+	s := &Service{opts: o, log: o.Logger.Named("sso")}
+	s.SetAuths(o.Auths)
 	return s, nil
 }
 
@@ -107,8 +140,9 @@ type Provider struct {
 
 // Providers lists the configured login providers in config order.
 func (s *Service) Providers() []Provider {
-	out := make([]Provider, 0, len(s.opts.Auths))
-	for _, a := range s.opts.Auths {
+	auths := s.auths.Load().list
+	out := make([]Provider, 0, len(auths))
+	for _, a := range auths {
 		out = append(out, Provider{Name: a.Name, DisplayName: a.DisplayName, LoginURL: LoginPath(a.Name)})
 	}
 	return out
@@ -127,7 +161,7 @@ func (s *Service) CallbackURL(authName string) string {
 }
 
 func (s *Service) plugin(authName string) (*config.Auth, connect.Auth, error) {
-	a, ok := s.auths[authName]
+	a, ok := s.auths.Load().byName[authName]
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownProvider, authName)
 	}

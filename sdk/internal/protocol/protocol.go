@@ -26,6 +26,7 @@ const (
 	CapHealth         = "health"
 	CapLogout         = "logout"
 	CapRefresh        = "refresh"
+	CapPages          = "pages"
 	// CapConfigValidate: the plugin checks decoded config values in
 	// ValidateConfig, without being configured.
 	CapConfigValidate = "config.validate"

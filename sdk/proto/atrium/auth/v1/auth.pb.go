@@ -591,6 +591,262 @@ func (x *RefreshResponse) GetExpiresAtUnixNano() int64 {
 	return 0
 }
 
+type ServePageRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// path is what follows /pages/, without a leading slash ("" for the root).
+	Path  string             `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Query map[string]*Values `protobuf:"bytes,3,rep,name=query,proto3" json:"query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// form is the decoded application/x-www-form-urlencoded body of a POST,
+	// bounded by the core's body limit.
+	Form map[string]*Values `protobuf:"bytes,4,rep,name=form,proto3" json:"form,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// headers are the few the core passes on (Accept, Accept-Language,
+	// User-Agent); never cookies or authorization.
+	Headers map[string]string `protobuf:"bytes,5,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// pages_url is the absolute URL of /api/v1/auth/{name}/pages/, for links
+	// and form actions.
+	PagesUrl      string `protobuf:"bytes,6,opt,name=pages_url,json=pagesUrl,proto3" json:"pages_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServePageRequest) Reset() {
+	*x = ServePageRequest{}
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServePageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServePageRequest) ProtoMessage() {}
+
+func (x *ServePageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServePageRequest.ProtoReflect.Descriptor instead.
+func (*ServePageRequest) Descriptor() ([]byte, []int) {
+	return file_atrium_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ServePageRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *ServePageRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ServePageRequest) GetQuery() map[string]*Values {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *ServePageRequest) GetForm() map[string]*Values {
+	if x != nil {
+		return x.Form
+	}
+	return nil
+}
+
+func (x *ServePageRequest) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *ServePageRequest) GetPagesUrl() string {
+	if x != nil {
+		return x.PagesUrl
+	}
+	return ""
+}
+
+type ServePageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*ServePageResponse_Page
+	//	*ServePageResponse_Login
+	Result isServePageResponse_Result `protobuf_oneof:"result"`
+	// username, when set, says the request was a login attempt for that
+	// username: it succeeded with login, failed with page. The core throttles
+	// such attempts like its own password logins and audits the failures.
+	Username      string `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServePageResponse) Reset() {
+	*x = ServePageResponse{}
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServePageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServePageResponse) ProtoMessage() {}
+
+func (x *ServePageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServePageResponse.ProtoReflect.Descriptor instead.
+func (*ServePageResponse) Descriptor() ([]byte, []int) {
+	return file_atrium_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ServePageResponse) GetResult() isServePageResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *ServePageResponse) GetPage() *Page {
+	if x != nil {
+		if x, ok := x.Result.(*ServePageResponse_Page); ok {
+			return x.Page
+		}
+	}
+	return nil
+}
+
+func (x *ServePageResponse) GetLogin() *CompleteLoginResponse {
+	if x != nil {
+		if x, ok := x.Result.(*ServePageResponse_Login); ok {
+			return x.Login
+		}
+	}
+	return nil
+}
+
+func (x *ServePageResponse) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+type isServePageResponse_Result interface {
+	isServePageResponse_Result()
+}
+
+type ServePageResponse_Page struct {
+	Page *Page `protobuf:"bytes,1,opt,name=page,proto3,oneof"`
+}
+
+type ServePageResponse_Login struct {
+	// login completes a login as a callback would.
+	Login *CompleteLoginResponse `protobuf:"bytes,2,opt,name=login,proto3,oneof"`
+}
+
+func (*ServePageResponse_Page) isServePageResponse_Result() {}
+
+func (*ServePageResponse_Login) isServePageResponse_Result() {}
+
+type Page struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status is the HTTP status; 0 means 200.
+	Status      int32  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	ContentType string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Body        []byte `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// headers the browser should see; the core passes on only
+	// Content-Language and Retry-After, never cookies.
+	Headers       map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Page) Reset() {
+	*x = Page{}
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Page) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Page) ProtoMessage() {}
+
+func (x *Page) ProtoReflect() protoreflect.Message {
+	mi := &file_atrium_auth_v1_auth_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Page.ProtoReflect.Descriptor instead.
+func (*Page) Descriptor() ([]byte, []int) {
+	return file_atrium_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Page) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *Page) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Page) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *Page) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
 var File_atrium_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_atrium_auth_v1_auth_proto_rawDesc = "" +
@@ -633,13 +889,44 @@ const file_atrium_auth_v1_auth_proto_rawDesc = "" +
 	"\x0fRefreshResponse\x124\n" +
 	"\bidentity\x18\x01 \x01(\v2\x18.atrium.auth.v1.IdentityR\bidentity\x12!\n" +
 	"\fsession_data\x18\x02 \x01(\fR\vsessionData\x12/\n" +
-	"\x14expires_at_unix_nano\x18\x03 \x01(\x03R\x11expiresAtUnixNano2\xd5\x02\n" +
+	"\x14expires_at_unix_nano\x18\x03 \x01(\x03R\x11expiresAtUnixNano\"\x86\x04\n" +
+	"\x10ServePageRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12A\n" +
+	"\x05query\x18\x03 \x03(\v2+.atrium.auth.v1.ServePageRequest.QueryEntryR\x05query\x12>\n" +
+	"\x04form\x18\x04 \x03(\v2*.atrium.auth.v1.ServePageRequest.FormEntryR\x04form\x12G\n" +
+	"\aheaders\x18\x05 \x03(\v2-.atrium.auth.v1.ServePageRequest.HeadersEntryR\aheaders\x12\x1b\n" +
+	"\tpages_url\x18\x06 \x01(\tR\bpagesUrl\x1aP\n" +
+	"\n" +
+	"QueryEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.atrium.auth.v1.ValuesR\x05value:\x028\x01\x1aO\n" +
+	"\tFormEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
+	"\x05value\x18\x02 \x01(\v2\x16.atrium.auth.v1.ValuesR\x05value:\x028\x01\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa4\x01\n" +
+	"\x11ServePageResponse\x12*\n" +
+	"\x04page\x18\x01 \x01(\v2\x14.atrium.auth.v1.PageH\x00R\x04page\x12=\n" +
+	"\x05login\x18\x02 \x01(\v2%.atrium.auth.v1.CompleteLoginResponseH\x00R\x05login\x12\x1a\n" +
+	"\busername\x18\x03 \x01(\tR\busernameB\b\n" +
+	"\x06result\"\xce\x01\n" +
+	"\x04Page\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\x05R\x06status\x12!\n" +
+	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\x12;\n" +
+	"\aheaders\x18\x04 \x03(\v2!.atrium.auth.v1.Page.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xa7\x03\n" +
 	"\vAuthService\x12S\n" +
 	"\n" +
 	"BeginLogin\x12!.atrium.auth.v1.BeginLoginRequest\x1a\".atrium.auth.v1.BeginLoginResponse\x12\\\n" +
 	"\rCompleteLogin\x12$.atrium.auth.v1.CompleteLoginRequest\x1a%.atrium.auth.v1.CompleteLoginResponse\x12G\n" +
 	"\x06Logout\x12\x1d.atrium.auth.v1.LogoutRequest\x1a\x1e.atrium.auth.v1.LogoutResponse\x12J\n" +
-	"\aRefresh\x12\x1e.atrium.auth.v1.RefreshRequest\x1a\x1f.atrium.auth.v1.RefreshResponseB=Z;github.com/atrium-hq/atrium/sdk/proto/atrium/auth/v1;authv1b\x06proto3"
+	"\aRefresh\x12\x1e.atrium.auth.v1.RefreshRequest\x1a\x1f.atrium.auth.v1.RefreshResponse\x12P\n" +
+	"\tServePage\x12 .atrium.auth.v1.ServePageRequest\x1a!.atrium.auth.v1.ServePageResponseB=Z;github.com/atrium-hq/atrium/sdk/proto/atrium/auth/v1;authv1b\x06proto3"
 
 var (
 	file_atrium_auth_v1_auth_proto_rawDescOnce sync.Once
@@ -653,7 +940,7 @@ func file_atrium_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_atrium_auth_v1_auth_proto_rawDescData
 }
 
-var file_atrium_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_atrium_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_atrium_auth_v1_auth_proto_goTypes = []any{
 	(*BeginLoginRequest)(nil),     // 0: atrium.auth.v1.BeginLoginRequest
 	(*BeginLoginResponse)(nil),    // 1: atrium.auth.v1.BeginLoginResponse
@@ -665,26 +952,43 @@ var file_atrium_auth_v1_auth_proto_goTypes = []any{
 	(*LogoutResponse)(nil),        // 7: atrium.auth.v1.LogoutResponse
 	(*RefreshRequest)(nil),        // 8: atrium.auth.v1.RefreshRequest
 	(*RefreshResponse)(nil),       // 9: atrium.auth.v1.RefreshResponse
-	nil,                           // 10: atrium.auth.v1.CompleteLoginRequest.ParamsEntry
+	(*ServePageRequest)(nil),      // 10: atrium.auth.v1.ServePageRequest
+	(*ServePageResponse)(nil),     // 11: atrium.auth.v1.ServePageResponse
+	(*Page)(nil),                  // 12: atrium.auth.v1.Page
+	nil,                           // 13: atrium.auth.v1.CompleteLoginRequest.ParamsEntry
+	nil,                           // 14: atrium.auth.v1.ServePageRequest.QueryEntry
+	nil,                           // 15: atrium.auth.v1.ServePageRequest.FormEntry
+	nil,                           // 16: atrium.auth.v1.ServePageRequest.HeadersEntry
+	nil,                           // 17: atrium.auth.v1.Page.HeadersEntry
 }
 var file_atrium_auth_v1_auth_proto_depIdxs = []int32{
-	10, // 0: atrium.auth.v1.CompleteLoginRequest.params:type_name -> atrium.auth.v1.CompleteLoginRequest.ParamsEntry
+	13, // 0: atrium.auth.v1.CompleteLoginRequest.params:type_name -> atrium.auth.v1.CompleteLoginRequest.ParamsEntry
 	4,  // 1: atrium.auth.v1.CompleteLoginResponse.identity:type_name -> atrium.auth.v1.Identity
 	4,  // 2: atrium.auth.v1.RefreshResponse.identity:type_name -> atrium.auth.v1.Identity
-	3,  // 3: atrium.auth.v1.CompleteLoginRequest.ParamsEntry.value:type_name -> atrium.auth.v1.Values
-	0,  // 4: atrium.auth.v1.AuthService.BeginLogin:input_type -> atrium.auth.v1.BeginLoginRequest
-	2,  // 5: atrium.auth.v1.AuthService.CompleteLogin:input_type -> atrium.auth.v1.CompleteLoginRequest
-	6,  // 6: atrium.auth.v1.AuthService.Logout:input_type -> atrium.auth.v1.LogoutRequest
-	8,  // 7: atrium.auth.v1.AuthService.Refresh:input_type -> atrium.auth.v1.RefreshRequest
-	1,  // 8: atrium.auth.v1.AuthService.BeginLogin:output_type -> atrium.auth.v1.BeginLoginResponse
-	5,  // 9: atrium.auth.v1.AuthService.CompleteLogin:output_type -> atrium.auth.v1.CompleteLoginResponse
-	7,  // 10: atrium.auth.v1.AuthService.Logout:output_type -> atrium.auth.v1.LogoutResponse
-	9,  // 11: atrium.auth.v1.AuthService.Refresh:output_type -> atrium.auth.v1.RefreshResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	14, // 3: atrium.auth.v1.ServePageRequest.query:type_name -> atrium.auth.v1.ServePageRequest.QueryEntry
+	15, // 4: atrium.auth.v1.ServePageRequest.form:type_name -> atrium.auth.v1.ServePageRequest.FormEntry
+	16, // 5: atrium.auth.v1.ServePageRequest.headers:type_name -> atrium.auth.v1.ServePageRequest.HeadersEntry
+	12, // 6: atrium.auth.v1.ServePageResponse.page:type_name -> atrium.auth.v1.Page
+	5,  // 7: atrium.auth.v1.ServePageResponse.login:type_name -> atrium.auth.v1.CompleteLoginResponse
+	17, // 8: atrium.auth.v1.Page.headers:type_name -> atrium.auth.v1.Page.HeadersEntry
+	3,  // 9: atrium.auth.v1.CompleteLoginRequest.ParamsEntry.value:type_name -> atrium.auth.v1.Values
+	3,  // 10: atrium.auth.v1.ServePageRequest.QueryEntry.value:type_name -> atrium.auth.v1.Values
+	3,  // 11: atrium.auth.v1.ServePageRequest.FormEntry.value:type_name -> atrium.auth.v1.Values
+	0,  // 12: atrium.auth.v1.AuthService.BeginLogin:input_type -> atrium.auth.v1.BeginLoginRequest
+	2,  // 13: atrium.auth.v1.AuthService.CompleteLogin:input_type -> atrium.auth.v1.CompleteLoginRequest
+	6,  // 14: atrium.auth.v1.AuthService.Logout:input_type -> atrium.auth.v1.LogoutRequest
+	8,  // 15: atrium.auth.v1.AuthService.Refresh:input_type -> atrium.auth.v1.RefreshRequest
+	10, // 16: atrium.auth.v1.AuthService.ServePage:input_type -> atrium.auth.v1.ServePageRequest
+	1,  // 17: atrium.auth.v1.AuthService.BeginLogin:output_type -> atrium.auth.v1.BeginLoginResponse
+	5,  // 18: atrium.auth.v1.AuthService.CompleteLogin:output_type -> atrium.auth.v1.CompleteLoginResponse
+	7,  // 19: atrium.auth.v1.AuthService.Logout:output_type -> atrium.auth.v1.LogoutResponse
+	9,  // 20: atrium.auth.v1.AuthService.Refresh:output_type -> atrium.auth.v1.RefreshResponse
+	11, // 21: atrium.auth.v1.AuthService.ServePage:output_type -> atrium.auth.v1.ServePageResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_atrium_auth_v1_auth_proto_init() }
@@ -692,13 +996,17 @@ func file_atrium_auth_v1_auth_proto_init() {
 	if File_atrium_auth_v1_auth_proto != nil {
 		return
 	}
+	file_atrium_auth_v1_auth_proto_msgTypes[11].OneofWrappers = []any{
+		(*ServePageResponse_Page)(nil),
+		(*ServePageResponse_Login)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_auth_v1_auth_proto_rawDesc), len(file_atrium_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	AuthService_CompleteLogin_FullMethodName = "/atrium.auth.v1.AuthService/CompleteLogin"
 	AuthService_Logout_FullMethodName        = "/atrium.auth.v1.AuthService/Logout"
 	AuthService_Refresh_FullMethodName       = "/atrium.auth.v1.AuthService/Refresh"
+	AuthService_ServePage_FullMethodName     = "/atrium.auth.v1.AuthService/ServePage"
 )
 
 // AuthServiceClient is the client API for AuthService service.
@@ -42,6 +43,10 @@ type AuthServiceClient interface {
 	// Unimplemented stops refreshing it; any other error is retried later.
 	// Capability "refresh".
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error)
+	// ServePage answers one browser request the core forwarded from
+	// /api/v1/auth/{name}/pages/..., so a provider with its own form (a
+	// password login) needs no listener of its own. Capability "pages".
+	ServePage(ctx context.Context, in *ServePageRequest, opts ...grpc.CallOption) (*ServePageResponse, error)
 }
 
 type authServiceClient struct {
@@ -92,6 +97,16 @@ func (c *authServiceClient) Refresh(ctx context.Context, in *RefreshRequest, opt
 	return out, nil
 }
 
+func (c *authServiceClient) ServePage(ctx context.Context, in *ServePageRequest, opts ...grpc.CallOption) (*ServePageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServePageResponse)
+	err := c.cc.Invoke(ctx, AuthService_ServePage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuthServiceServer is the server API for AuthService service.
 // All implementations must embed UnimplementedAuthServiceServer
 // for forward compatibility.
@@ -106,6 +121,10 @@ type AuthServiceServer interface {
 	// Unimplemented stops refreshing it; any other error is retried later.
 	// Capability "refresh".
 	Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error)
+	// ServePage answers one browser request the core forwarded from
+	// /api/v1/auth/{name}/pages/..., so a provider with its own form (a
+	// password login) needs no listener of its own. Capability "pages".
+	ServePage(context.Context, *ServePageRequest) (*ServePageResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }
 
@@ -127,6 +146,9 @@ func (UnimplementedAuthServiceServer) Logout(context.Context, *LogoutRequest) (*
 }
 func (UnimplementedAuthServiceServer) Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Refresh not implemented")
+}
+func (UnimplementedAuthServiceServer) ServePage(context.Context, *ServePageRequest) (*ServePageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ServePage not implemented")
 }
 func (UnimplementedAuthServiceServer) mustEmbedUnimplementedAuthServiceServer() {}
 func (UnimplementedAuthServiceServer) testEmbeddedByValue()                     {}
@@ -221,6 +243,24 @@ func _AuthService_Refresh_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthService_ServePage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ServePageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).ServePage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_ServePage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).ServePage(ctx, req.(*ServePageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuthService_ServiceDesc is the grpc.ServiceDesc for AuthService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -243,6 +283,10 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Refresh",
 			Handler:    _AuthService_Refresh_Handler,
+		},
+		{
+			MethodName: "ServePage",
+			Handler:    _AuthService_ServePage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
