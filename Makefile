@@ -51,9 +51,11 @@ test: images web
 	$(MAKE) test-engine-restart
 	ATRIUM_E2E_REQUIRE_SESSIONS=1 $(MAKE) test-browser
 
-## test-engine-restart: runtime-docker's TestEngineRestart against a private
-## Docker engine of its own (scripts/dockerd-private.sh), which it restarts
-## under a running session; the shared engine is never touched. ENGINE_DIR
+## test-engine-restart: runtime-docker's TestEngineRestart, then e2e
+## TestEngineRestartStopsSessions (a core's desktop is stopped, not failed,
+## and its home kept), against a private Docker engine of their own
+## (scripts/dockerd-private.sh), which they restart under running sessions;
+## the shared engine is never touched. ENGINE_DIR
 ## stays short: containerd puts sockets under it
 ENGINE_DIR ?= /tmp/aer
 test-engine-restart:
@@ -61,6 +63,9 @@ test-engine-restart:
 	cd plugins/runtime-docker && DOCKER_HOST=unix://$(ENGINE_DIR)/docker.sock \
 	  ATRIUM_TEST_ENGINE_RESTART="bash $(CURDIR)/scripts/dockerd-private.sh restart $(ENGINE_DIR)" \
 	  $(GO) test -count=1 -run TestEngineRestart -v ./docker/; rc=$$?; \
+	  if [ $$rc = 0 ]; then cd $(CURDIR) && ATRIUM_TEST_ENGINE_HOST=unix://$(ENGINE_DIR)/docker.sock \
+	    ATRIUM_TEST_ENGINE_RESTART="bash $(CURDIR)/scripts/dockerd-private.sh restart $(ENGINE_DIR)" \
+	    $(GO) test -count=1 -timeout 15m -run TestEngineRestartStopsSessions -v ./test/e2e/; rc=$$?; fi; \
 	  bash $(CURDIR)/scripts/dockerd-private.sh stop $(ENGINE_DIR); exit $$rc
 
 ## fuzz: every fuzz target (the VNC handshake, the relay's framing, the

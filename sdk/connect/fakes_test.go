@@ -74,7 +74,7 @@ func (f *fakeRuntime) RecoverSession(_ context.Context, req runtime.RecoverReque
 	if string(req.Handle.Data) != req.SessionID {
 		return runtime.RecoverResponse{}, fmt.Errorf("session %s: %w", req.SessionID, runtime.ErrSessionNotFound)
 	}
-	return runtime.RecoverResponse{Status: runtime.Status{State: runtime.StateExited, ExitCode: 137, Message: "killed"}}, nil
+	return runtime.RecoverResponse{Status: runtime.Status{State: runtime.StateExited, ExitCode: 137, ExitCause: runtime.ExitRuntimeRestarted, Message: "killed"}}, nil
 }
 
 func (f *fakeRuntime) StopSession(_ context.Context, req runtime.StopRequest) (runtime.StopResponse, error) {

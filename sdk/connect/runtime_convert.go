@@ -44,12 +44,26 @@ func stateFromProto(s runtimev1.State) runtime.State {
 	}
 }
 
+// exitCauseFromProto reads a cause this SDK does not know (a newer
+// plugin's) as ExitOwn: failing a session is the safe reading.
+func exitCauseFromProto(c runtimev1.ExitCause) runtime.ExitCause {
+	switch c {
+	case runtimev1.ExitCause_EXIT_CAUSE_STOPPED_OUTSIDE:
+		return runtime.ExitStoppedOutside
+	case runtimev1.ExitCause_EXIT_CAUSE_RUNTIME_RESTARTED:
+		return runtime.ExitRuntimeRestarted
+	default:
+		return runtime.ExitOwn
+	}
+}
+
 func statusFromProto(p *runtimev1.Status) runtime.Status {
 	return runtime.Status{
 		State:      stateFromProto(p.GetState()),
 		InstanceID: p.GetInstanceId(),
 		Message:    p.GetMessage(),
 		ExitCode:   int(p.GetExitCode()),
+		ExitCause:  exitCauseFromProto(p.GetExitCause()),
 		StartedAt:  wire.Time(p.GetStartedAtUnixNano()),
 		Addresses:  p.GetAddresses(),
 	}

@@ -48,8 +48,8 @@ func TestRuntimeRequestsAndResponsesCrossTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatalf("RecoverSession: %v", err)
 	}
-	if rec.Status.State != runtime.StateExited || rec.Status.ExitCode != 137 || rec.Status.Message != "killed" {
-		t.Errorf("RecoverSession status %+v, want exited 137 killed", rec.Status)
+	if rec.Status.State != runtime.StateExited || rec.Status.ExitCode != 137 || rec.Status.ExitCause != runtime.ExitRuntimeRestarted || rec.Status.Message != "killed" {
+		t.Errorf("RecoverSession status %+v, want exited 137 killed, cause runtime restarted", rec.Status)
 	}
 	if _, err := rt.StopSession(ctx, runtime.StopRequest{SessionID: "s1", Timeout: 1500 * time.Millisecond}); err != nil {
 		t.Errorf("StopSession: %v", err)

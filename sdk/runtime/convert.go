@@ -43,12 +43,24 @@ func stateToProto(s State) runtimev1.State {
 	}
 }
 
+func exitCauseToProto(c ExitCause) runtimev1.ExitCause {
+	switch c {
+	case ExitStoppedOutside:
+		return runtimev1.ExitCause_EXIT_CAUSE_STOPPED_OUTSIDE
+	case ExitRuntimeRestarted:
+		return runtimev1.ExitCause_EXIT_CAUSE_RUNTIME_RESTARTED
+	default:
+		return runtimev1.ExitCause_EXIT_CAUSE_UNSPECIFIED
+	}
+}
+
 func statusToProto(s Status) *runtimev1.Status {
 	return &runtimev1.Status{
 		State:             stateToProto(s.State),
 		InstanceId:        s.InstanceID,
 		Message:           s.Message,
 		ExitCode:          int32(s.ExitCode),
+		ExitCause:         exitCauseToProto(s.ExitCause),
 		StartedAtUnixNano: wire.UnixNano(s.StartedAt),
 		Addresses:         s.Addresses,
 	}

@@ -134,7 +134,8 @@ const (
 	// StateStopped: the session exists but does not run (hibernated); it
 	// can be resumed.
 	StateStopped
-	// StateExited: the session's process ended on its own.
+	// StateExited: the session's process ended; Status.ExitCause says
+	// whether on its own or because it was stopped from outside.
 	StateExited
 	// StateMissing: the runtime has no trace of the session.
 	StateMissing
@@ -158,6 +159,40 @@ func (s State) String() string {
 	}
 }
 
+// ExitCause is why an exited session's process ended, as far as the
+// runtime can tell. The core decides the session's fate from it: a process
+// that ended on its own fails the session; one stopped from outside stops
+// it, keeping the home, so that a new session picks up where it left off.
+type ExitCause int
+
+// The causes a runtime reports with StateExited.
+const (
+	// ExitOwn: the process ended on its own (it exited or crashed), or the
+	// runtime cannot tell. The zero value, and what plugins built before
+	// ExitCause existed report. The core marks the session failed.
+	ExitOwn ExitCause = iota
+	// ExitStoppedOutside: something outside Atrium stopped or killed the
+	// process (docker stop, docker kill, a deleted pod). The core marks
+	// the session stopped.
+	ExitStoppedOutside
+	// ExitRuntimeRestarted: the runtime itself went down and took the
+	// process with it (a Docker engine restart without live-restore). The
+	// core marks the session stopped.
+	ExitRuntimeRestarted
+)
+
+// String names the cause.
+func (c ExitCause) String() string {
+	switch c {
+	case ExitStoppedOutside:
+		return "stopped outside Atrium"
+	case ExitRuntimeRestarted:
+		return "runtime restarted"
+	default:
+		return "ended on its own"
+	}
+}
+
 // Status is a session's status as the runtime sees it.
 type Status struct {
 	State State
@@ -165,8 +200,13 @@ type Status struct {
 	// e.g. a container id plus its start time.
 	InstanceID string
 	// Message explains the state, e.g. an exit reason.
-	Message   string
-	ExitCode  int
+	Message  string
+	ExitCode int
+	// ExitCause says, with StateExited, why the process ended. Report
+	// ExitStoppedOutside or ExitRuntimeRestarted only when the runtime
+	// knows the process did not end by itself (e.g. it died of the
+	// runtime's stop signal): a wrong guess hides a crash as a stop.
+	ExitCause ExitCause
 	StartedAt time.Time
 	// Addresses are the session's own addresses on the runtime's network,
 	// each a literal IP (every port on it belongs to the session) or

@@ -110,6 +110,8 @@ type Session struct {
 	Template string `json:"template"`
 	Kind     string `json:"kind"`
 	Error    string `json:"error"`
+	// StopReason says why a stopped session stopped when nobody asked.
+	StopReason string `json:"stop_reason"`
 }
 
 // ErrNotFound is returned by Session for a session that answers 404.

@@ -18,6 +18,9 @@ type DesktopConfig struct {
 	VolumePrefix string
 	// Image is the desktop image; default atrium/desktop:1.
 	Image string
+	// DockerHost is the engine the runtime uses; default the plugin's
+	// (DOCKER_HOST, else the local socket).
+	DockerHost string
 }
 
 // DesktopImage is the image of the "desktop" workspace, built by
@@ -40,6 +43,10 @@ func DesktopHCL(c DesktopConfig) string {
 	if prefix == "" {
 		prefix = "atrium-home-"
 	}
+	host := ""
+	if c.DockerHost != "" {
+		host = fmt.Sprintf("\n    host          = %q", c.DockerHost)
+	}
 	return fmt.Sprintf(`
 plugin "docker" {
   path   = %q
@@ -57,7 +64,7 @@ runtime "docker" {
   config {
     network       = %q
     subnet        = %q
-    volume_prefix = %q
+    volume_prefix = %q%s
   }
 }
 
@@ -76,6 +83,6 @@ template %q {
 }
 `, c.Bins.RuntimeDocker.Path, c.Bins.RuntimeDocker.SHA256,
 		c.Bins.WorkspaceVNC.Path, c.Bins.WorkspaceVNC.SHA256,
-		c.Subnet.String(), c.Network, c.Subnet.String(), prefix,
+		c.Subnet.String(), c.Network, c.Subnet.String(), prefix, host,
 		image, DesktopTemplate)
 }

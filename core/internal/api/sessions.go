@@ -50,6 +50,9 @@ type sessionView struct {
 	LastActivityAt *time.Time `json:"last_activity_at,omitempty"`
 	StoppedAt      *time.Time `json:"stopped_at,omitempty"`
 	Error          string     `json:"error,omitempty"`
+	// StopReason says why a stopped session stopped when nobody asked it
+	// to (its runtime restarted, someone stopped it outside Atrium).
+	StopReason string `json:"stop_reason,omitempty"`
 	// StartPhase is how far a start or resume under way has got (one of
 	// scheduled, image_ready, container_started, waiting_for_app), with
 	// the reporter's StartMessage; a failed session keeps the phase it
@@ -65,7 +68,7 @@ func viewSession(s store.Session, kind string) sessionView {
 		ID: s.ID, OrgID: s.OrgID, UserID: s.UserID, Template: s.Template, Kind: kind, Runtime: s.Runtime,
 		State: string(s.State), CPUMillis: s.CPUMillis, MemoryBytes: s.MemoryBytes,
 		CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, LastActivityAt: s.LastActivityAt,
-		StoppedAt: s.StoppedAt, Error: s.Error,
+		StoppedAt: s.StoppedAt, Error: s.Error, StopReason: s.StopReason,
 		StartMessage: s.StartMessage, StartPhaseAt: s.StartPhaseAt,
 	}
 	if s.StartPhase != nil {

@@ -359,3 +359,45 @@ func TestKilledProcessEndsFailed(t *testing.T) {
 		t.Fatalf("error shown to the user: %q", s.Error)
 	}
 }
+
+// TestStoppedOutsideEndsStopped: a running session whose runtime reports
+// its process stopped from outside Atrium (an engine restart, docker stop)
+// ends stopped with that reason, and the runtime removes what is left of
+// it; one whose process ended on its own ends failed, as before.
+func TestStoppedOutsideEndsStopped(t *testing.T) {
+	e := newEnv(t)
+	m, _ := e.manager(nil)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		cause  runtime.ExitCause
+		want   store.SessionState
+		reason string
+	}{
+		{runtime.ExitRuntimeRestarted, store.StateStopped, "runtime restarted while it ran"},
+		{runtime.ExitStoppedOutside, store.StateStopped, "stopped outside Atrium while it ran"},
+		{runtime.ExitOwn, store.StateFailed, ""},
+	} {
+		t.Run(tc.cause.String(), func(t *testing.T) {
+			s, err := m.Create(ctx, e.scAlice, CreateRequest{OrgID: e.org.ID, UserID: e.alice.ID, Template: "echo"})
+			must(t, err)
+			s = e.waitState(s, store.StateRunning)
+			// The event the runtime sends; runtime-process cannot tell a
+			// stop from a crash, so the test says which it was.
+			m.onEvent(ctx, "proc", runtime.Event{SessionID: s.ID.String(), Time: time.Now(),
+				Status: runtime.Status{State: runtime.StateExited, ExitCode: 143, ExitCause: tc.cause, Message: "signal 15"}})
+			s = e.waitState(s, tc.want)
+			if s.StopReason != tc.reason && !strings.HasPrefix(s.StopReason, tc.reason+" (signal 15)") {
+				t.Errorf("stop reason %q, want it to start with %q", s.StopReason, tc.reason)
+			}
+			if tc.want == store.StateStopped && s.Error != "" {
+				t.Errorf("a session stopped outside Atrium has error %q", s.Error)
+			}
+			if tc.want == store.StateFailed && !strings.Contains(s.Error, "exited") {
+				t.Errorf("a crashed session's error %q does not say it exited", s.Error)
+			}
+			if st := e.inspect(s); st.State != runtime.StateMissing {
+				t.Errorf("the runtime still has the session: %s", st.State)
+			}
+		})
+	}
+}

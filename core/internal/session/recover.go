@@ -85,7 +85,10 @@ func (m *Manager) recoverRuntime(ctx context.Context, name string) error {
 
 // settle converges a session's row with a status the runtime reported for
 // it, and reports whether it changed anything. when says in which
-// situation the runtime reported it, for the error a person reads.
+// situation the runtime reported it, for the error a person reads. A
+// running session whose process was stopped from outside (the runtime
+// restarted, someone ran docker stop) is stopped, keeping its home; one
+// whose process ended on its own, or that vanished, fails.
 func (m *Manager) settle(ctx context.Context, s store.Session, st runtime.Status, when string) bool {
 	gone := st.State == runtime.StateMissing || st.State == runtime.StateExited
 	var err error
@@ -96,6 +99,8 @@ func (m *Manager) settle(ctx context.Context, s store.Session, st runtime.Status
 		_, err = m.transition(ctx, s, store.StateStopped, "stopped: the runtime no longer has it")
 	case s.State == store.StateStarting || s.State == store.StateResuming:
 		return false // the start or resume step watches it and fails it itself
+	case s.State == store.StateRunning && st.State == runtime.StateExited && st.ExitCause != runtime.ExitOwn:
+		err = m.stoppedOutside(ctx, s, fmt.Sprintf("%s %s (%s)", st.ExitCause, when, st.Message))
 	default:
 		msg := fmt.Sprintf("the session's container disappeared %s (%s)", when, describeStatus(st))
 		if st.State == runtime.StateExited {
@@ -110,4 +115,17 @@ func (m *Manager) settle(ctx context.Context, s store.Session, st runtime.Status
 		return false
 	}
 	return true
+}
+
+// stoppedOutside records that a running session's process was stopped from
+// outside Atrium, with reason for its owner, then has the runtime remove
+// what is left of it, keeping the home volume, as a requested stop would.
+func (m *Manager) stoppedOutside(ctx context.Context, s store.Session, reason string) error {
+	if _, err := m.st.TransitionSession(ctx, system, s.ID, store.Transition{From: store.StateRunning, To: store.StateStopped,
+		Message: reason, StopReason: reason}); err != nil {
+		return err
+	}
+	m.log.Info("session stopped outside Atrium", "session", s.ID, "reason", reason)
+	m.destroy(ctx, s, false) // logs a failure; the resync removes what is left
+	return nil
 }

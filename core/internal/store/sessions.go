@@ -53,6 +53,9 @@ type Session struct {
 	LastActivityAt *time.Time `db:"last_activity_at"`
 	StoppedAt      *time.Time `db:"stopped_at"`
 	Error          string     `db:"error"`
+	// StopReason says why a stopped session stopped when nobody asked it
+	// to, e.g. its runtime restarted; "" otherwise.
+	StopReason string `db:"stop_reason"`
 	// StartPhase is how far a start or resume has got (a runtime.Phase
 	// name), nil when none is under way; see SetStartPhase.
 	StartPhase   *string    `db:"start_phase"`
@@ -93,6 +96,8 @@ type Transition struct {
 	Message string
 	// Error is stored on the session when To is failed.
 	Error string
+	// StopReason is stored on the session when To is stopped.
+	StopReason string
 }
 
 // SessionEvent is one recorded change of state.
@@ -107,7 +112,7 @@ type SessionEvent struct {
 
 const sessionCols = `s.id, s.org_id, s.user_id, s.template, s.runtime, s.state, s.instance_id, s.handle_version,
 	s.handle_data, s.cpu_millis, s.memory_bytes, s.secrets_sealed, s.created_at, s.updated_at, s.started_at,
-	s.last_activity_at, s.stopped_at, s.error, s.start_phase, s.start_message, s.start_phase_at, s.addresses`
+	s.last_activity_at, s.stopped_at, s.error, s.stop_reason, s.start_phase, s.start_message, s.start_phase_at, s.addresses`
 
 // sessionVisible: platform admins see all sessions, org admins their
 // organisations' sessions, members their own sessions in their
@@ -225,6 +230,7 @@ func (q *Queries) TransitionSession(ctx context.Context, sc Scope, id uuid.UUID,
 				started_at = CASE WHEN $2 = 'running' THEN coalesce(s.started_at, now()) ELSE s.started_at END,
 				stopped_at = CASE WHEN $2 IN ('stopped', 'failed') THEN now() ELSE s.stopped_at END,
 				error = CASE WHEN $2 = 'failed' THEN $3 ELSE s.error END,
+				stop_reason = CASE WHEN $2 = 'stopped' THEN $4 ELSE s.stop_reason END,
 				-- A failed start keeps how far it got; any other change
 				-- ends the start the phase belonged to.
 				start_phase = CASE WHEN $2 = 'failed' THEN s.start_phase END,
@@ -233,7 +239,7 @@ func (q *Queries) TransitionSession(ctx context.Context, sc Scope, id uuid.UUID,
 				-- A session that no longer runs owns no address: the
 				-- runtime may give its addresses to another session.
 				addresses = CASE WHEN $2 IN ('stopped', 'failed', 'hibernated') THEN '{}' ELSE s.addresses END
-			WHERE s.id = $1 RETURNING `+sessionCols, id, string(t.To), t.Error)
+			WHERE s.id = $1 RETURNING `+sessionCols, id, string(t.To), t.Error, t.StopReason)
 		if s, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session]); err != nil {
 			return classify(err, fmt.Sprintf("transition session %s from %s to %s", id, cur, t.To))
 		}

@@ -43,6 +43,35 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 }
 
+// TestStoppedOutsideAtrium: a running session its runtime reports stopped
+// from outside goes straight to stopped and keeps the reason; a stop that
+// was asked for records none.
+func TestStoppedOutsideAtrium(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for _, to := range []store.SessionState{store.StateStarting, store.StateRunning} {
+		if _, err := f.s.TransitionSession(ctx, f.scUserA, f.sessA.ID, store.Transition{To: to}); err != nil {
+			t.Fatalf("-> %s: %v", to, err)
+		}
+	}
+	const reason = "runtime restarted while it ran"
+	s, err := f.s.TransitionSession(ctx, f.scUserA, f.sessA.ID, store.Transition{From: store.StateRunning, To: store.StateStopped, StopReason: reason})
+	if err != nil {
+		t.Fatalf("running -> stopped: %v", err)
+	}
+	if s.State != store.StateStopped || s.StopReason != reason || s.Error != "" || s.StoppedAt == nil {
+		t.Fatalf("after running -> stopped: state %s, reason %q, error %q, stopped at %v; want stopped, %q, no error, a time", s.State, s.StopReason, s.Error, s.StoppedAt, reason)
+	}
+	for _, to := range []store.SessionState{store.StateStarting, store.StateRunning, store.StateStopping, store.StateStopped} {
+		if s, err = f.s.TransitionSession(ctx, f.scAdminA, f.sessA2.ID, store.Transition{To: to}); err != nil {
+			t.Fatalf("-> %s: %v", to, err)
+		}
+	}
+	if s.StopReason != "" {
+		t.Fatalf("a requested stop has reason %q, want none", s.StopReason)
+	}
+}
+
 func TestIllegalTransitionsRefusedByDatabase(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)

@@ -16,7 +16,9 @@ import (
 
 // TestEngineRestart restarts the Docker engine under a running session
 // (as a package upgrade does, without live-restore): the plugin's event
-// stream reconnects by itself and reports the dead container, the home
+// stream reconnects by itself and reports the dead container as stopped
+// from outside, not as a crash (its process, a Go program as PID 1, exits
+// with 2 on SIGTERM), the home
 // volume survives, and the session starts again. It restarts the engine,
 // so it runs only against a private one: ATRIUM_TEST_ENGINE_RESTART names
 // the command that restarts the engine DOCKER_HOST points at
@@ -67,6 +69,10 @@ func TestEngineRestart(t *testing.T) {
 		return st.State == runtime.StateExited || st.State == runtime.StateMissing
 	})
 	t.Logf("after the restart the stream reported %s (%s) %s after the restart began", ev.Status.State, ev.Status.Message, time.Since(began).Round(time.Millisecond))
+	// The core stops, not fails, a session the engine took down.
+	if ev.Status.State == runtime.StateExited && ev.Status.ExitCause == runtime.ExitOwn {
+		t.Errorf("the exit at the engine restart has cause %q (%s), want %q or %q", ev.Status.ExitCause, ev.Status.Message, runtime.ExitStoppedOutside, runtime.ExitRuntimeRestarted)
+	}
 
 	if _, err := engine.VolumeInspect(ctxT(t), "atrium-home-"+home, client.VolumeInspectOptions{}); err != nil {
 		t.Fatalf("home volume after the engine restart: %v", err)

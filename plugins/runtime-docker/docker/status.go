@@ -113,6 +113,7 @@ func statusOf(c container.InspectResponse) runtime.Status {
 		}
 		s.State = runtime.StateExited
 		s.ExitCode = st.ExitCode
+		s.ExitCause = exitCause(st)
 		s.Message = exitMessage(st)
 	case container.StateDead, container.StateRemoving:
 		s.State = runtime.StateExited
@@ -147,10 +148,44 @@ func addressesOf(c container.InspectResponse) []string {
 	return out
 }
 
+// Exit codes of a container whose first process died of Docker's stop
+// signals: SIGTERM, then SIGKILL once the stop timeout is up (128 plus the
+// signal's number).
+const (
+	exitSIGTERM = 128 + 15
+	exitSIGKILL = 128 + 9
+)
+
+// exitCause tells a container that was stopped from outside from one whose
+// process ended by itself. Only a signal from outside the container's PID
+// namespace can kill its first process with SIGKILL or an unhandled
+// SIGTERM, so those exit codes mean docker stop, docker kill or the engine
+// stopping its containers; an OOM kill is the session's own doing. A
+// process may still exit with 137 or 143 of its own accord: that rare case
+// reads as a stop.
+func exitCause(st *container.State) runtime.ExitCause {
+	if st.OOMKilled {
+		return runtime.ExitOwn
+	}
+	switch st.ExitCode {
+	case exitSIGTERM, exitSIGKILL:
+		return runtime.ExitStoppedOutside
+	}
+	return runtime.ExitOwn
+}
+
 // exitMessage explains why a container exited.
 func exitMessage(st *container.State) string {
 	var parts []string
-	parts = append(parts, fmt.Sprintf("exited with code %d", st.ExitCode))
+	code := fmt.Sprintf("exited with code %d", st.ExitCode)
+	switch {
+	case exitCause(st) != runtime.ExitStoppedOutside:
+	case st.ExitCode == exitSIGKILL:
+		code += " (SIGKILL from outside the container)"
+	default:
+		code += " (SIGTERM from outside the container)"
+	}
+	parts = append(parts, code)
 	if st.OOMKilled {
 		parts = append(parts, "killed for exceeding its memory limit")
 	}

@@ -144,6 +144,8 @@ export interface Session {
   kind_name?: string;
   created_at: string;
   error?: string | null;
+  /** stop_reason: why a stopped session stopped when nobody asked it to. */
+  stop_reason?: string;
   url?: string;
   /** start_phase: how far a start or resume under way has got. */
   start_phase?: StartPhase;

@@ -62,6 +62,7 @@ export function SessionsPage() {
                 <td data-label="State">
                   <StateBadge state={s.state} />
                   {s.error && <div class="error-text">{s.error}</div>}
+                  {s.state === "stopped" && s.stop_reason && <div class="hint">{s.stop_reason}</div>}
                 </td>
                 <td data-label="Started">{dateTime(s.created_at)}</td>
                 <td data-label="Id">

@@ -34,7 +34,8 @@ const (
 	// STATE_STOPPED: the session exists but does not run (stopped or
 	// hibernated); it can be resumed.
 	State_STATE_STOPPED State = 3
-	// STATE_EXITED: the session's process ended on its own.
+	// STATE_EXITED: the session's process ended; exit_cause says whether it
+	// ended on its own or was stopped from outside.
 	State_STATE_EXITED State = 4
 	// STATE_MISSING: the runtime has no trace of the session.
 	State_STATE_MISSING State = 5
@@ -85,6 +86,64 @@ func (x State) Number() protoreflect.EnumNumber {
 // Deprecated: Use State.Descriptor instead.
 func (State) EnumDescriptor() ([]byte, []int) {
 	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{0}
+}
+
+// ExitCause is why an exited session's process ended.
+type ExitCause int32
+
+const (
+	// EXIT_CAUSE_UNSPECIFIED: it ended on its own (it exited or crashed),
+	// or the runtime cannot tell. The core marks the session failed.
+	ExitCause_EXIT_CAUSE_UNSPECIFIED ExitCause = 0
+	// EXIT_CAUSE_STOPPED_OUTSIDE: something outside Atrium stopped or
+	// killed it (docker stop, docker kill, a deleted pod). The core marks
+	// the session stopped, keeping its home.
+	ExitCause_EXIT_CAUSE_STOPPED_OUTSIDE ExitCause = 1
+	// EXIT_CAUSE_RUNTIME_RESTARTED: the runtime itself went down and took
+	// the process with it (a Docker engine restart without live-restore).
+	// The core marks the session stopped, keeping its home.
+	ExitCause_EXIT_CAUSE_RUNTIME_RESTARTED ExitCause = 2
+)
+
+// Enum value maps for ExitCause.
+var (
+	ExitCause_name = map[int32]string{
+		0: "EXIT_CAUSE_UNSPECIFIED",
+		1: "EXIT_CAUSE_STOPPED_OUTSIDE",
+		2: "EXIT_CAUSE_RUNTIME_RESTARTED",
+	}
+	ExitCause_value = map[string]int32{
+		"EXIT_CAUSE_UNSPECIFIED":       0,
+		"EXIT_CAUSE_STOPPED_OUTSIDE":   1,
+		"EXIT_CAUSE_RUNTIME_RESTARTED": 2,
+	}
+)
+
+func (x ExitCause) Enum() *ExitCause {
+	p := new(ExitCause)
+	*p = x
+	return p
+}
+
+func (x ExitCause) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ExitCause) Descriptor() protoreflect.EnumDescriptor {
+	return file_atrium_runtime_v1_runtime_proto_enumTypes[1].Descriptor()
+}
+
+func (ExitCause) Type() protoreflect.EnumType {
+	return &file_atrium_runtime_v1_runtime_proto_enumTypes[1]
+}
+
+func (x ExitCause) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ExitCause.Descriptor instead.
+func (ExitCause) EnumDescriptor() ([]byte, []int) {
+	return file_atrium_runtime_v1_runtime_proto_rawDescGZIP(), []int{1}
 }
 
 // Session identifies a session to the runtime.
@@ -463,7 +522,11 @@ type Status struct {
 	// addresses are the session's own addresses on the runtime's network:
 	// a literal IP (every port on it is the session's) or IP:port (that
 	// port only). The core dials a tunnel endpoint only if it matches one.
-	Addresses     []string `protobuf:"bytes,6,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	Addresses []string `protobuf:"bytes,6,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	// exit_cause says, with STATE_EXITED, why the process ended as far as
+	// the runtime can tell. Added after v1's release: older plugins leave
+	// it unspecified, which the core reads as "ended on its own".
+	ExitCause     ExitCause `protobuf:"varint,7,opt,name=exit_cause,json=exitCause,proto3,enum=atrium.runtime.v1.ExitCause" json:"exit_cause,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -538,6 +601,13 @@ func (x *Status) GetAddresses() []string {
 		return x.Addresses
 	}
 	return nil
+}
+
+func (x *Status) GetExitCause() ExitCause {
+	if x != nil {
+		return x.ExitCause
+	}
+	return ExitCause_EXIT_CAUSE_UNSPECIFIED
 }
 
 type StartSessionRequest struct {
@@ -2153,7 +2223,7 @@ const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
 	"\fSecretsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdf\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x02\n" +
 	"\x06Status\x12.\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x18.atrium.runtime.v1.StateR\x05state\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\tR\n" +
@@ -2161,7 +2231,9 @@ const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x1b\n" +
 	"\texit_code\x18\x04 \x01(\x05R\bexitCode\x12/\n" +
 	"\x14started_at_unix_nano\x18\x05 \x01(\x03R\x11startedAtUnixNano\x12\x1c\n" +
-	"\taddresses\x18\x06 \x03(\tR\taddresses\"~\n" +
+	"\taddresses\x18\x06 \x03(\tR\taddresses\x12;\n" +
+	"\n" +
+	"exit_cause\x18\a \x01(\x0e2\x1c.atrium.runtime.v1.ExitCauseR\texitCause\"~\n" +
 	"\x13StartSessionRequest\x124\n" +
 	"\asession\x18\x01 \x01(\v2\x1a.atrium.runtime.v1.SessionR\asession\x121\n" +
 	"\x04spec\x18\x02 \x01(\v2\x1d.atrium.runtime.v1.LaunchSpecR\x04spec\"|\n" +
@@ -2271,7 +2343,11 @@ const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
 	"\rSTATE_RUNNING\x10\x02\x12\x11\n" +
 	"\rSTATE_STOPPED\x10\x03\x12\x10\n" +
 	"\fSTATE_EXITED\x10\x04\x12\x11\n" +
-	"\rSTATE_MISSING\x10\x052\xde\t\n" +
+	"\rSTATE_MISSING\x10\x05*i\n" +
+	"\tExitCause\x12\x1a\n" +
+	"\x16EXIT_CAUSE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aEXIT_CAUSE_STOPPED_OUTSIDE\x10\x01\x12 \n" +
+	"\x1cEXIT_CAUSE_RUNTIME_RESTARTED\x10\x022\xde\t\n" +
 	"\x0eRuntimeService\x12_\n" +
 	"\fStartSession\x12&.atrium.runtime.v1.StartSessionRequest\x1a'.atrium.runtime.v1.StartSessionResponse\x12e\n" +
 	"\x0eRecoverSession\x12(.atrium.runtime.v1.RecoverSessionRequest\x1a).atrium.runtime.v1.RecoverSessionResponse\x12\\\n" +
@@ -2299,119 +2375,121 @@ func file_atrium_runtime_v1_runtime_proto_rawDescGZIP() []byte {
 	return file_atrium_runtime_v1_runtime_proto_rawDescData
 }
 
-var file_atrium_runtime_v1_runtime_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_atrium_runtime_v1_runtime_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_atrium_runtime_v1_runtime_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_atrium_runtime_v1_runtime_proto_goTypes = []any{
 	(State)(0),                          // 0: atrium.runtime.v1.State
-	(*Session)(nil),                     // 1: atrium.runtime.v1.Session
-	(*Handle)(nil),                      // 2: atrium.runtime.v1.Handle
-	(*Resources)(nil),                   // 3: atrium.runtime.v1.Resources
-	(*Port)(nil),                        // 4: atrium.runtime.v1.Port
-	(*LaunchSpec)(nil),                  // 5: atrium.runtime.v1.LaunchSpec
-	(*Status)(nil),                      // 6: atrium.runtime.v1.Status
-	(*StartSessionRequest)(nil),         // 7: atrium.runtime.v1.StartSessionRequest
-	(*StartSessionResponse)(nil),        // 8: atrium.runtime.v1.StartSessionResponse
-	(*RecoverSessionRequest)(nil),       // 9: atrium.runtime.v1.RecoverSessionRequest
-	(*RecoverSessionResponse)(nil),      // 10: atrium.runtime.v1.RecoverSessionResponse
-	(*StopSessionRequest)(nil),          // 11: atrium.runtime.v1.StopSessionRequest
-	(*StopSessionResponse)(nil),         // 12: atrium.runtime.v1.StopSessionResponse
-	(*HibernateSessionRequest)(nil),     // 13: atrium.runtime.v1.HibernateSessionRequest
-	(*HibernateSessionResponse)(nil),    // 14: atrium.runtime.v1.HibernateSessionResponse
-	(*ResumeSessionRequest)(nil),        // 15: atrium.runtime.v1.ResumeSessionRequest
-	(*ResumeSessionResponse)(nil),       // 16: atrium.runtime.v1.ResumeSessionResponse
-	(*DestroySessionRequest)(nil),       // 17: atrium.runtime.v1.DestroySessionRequest
-	(*DestroySessionResponse)(nil),      // 18: atrium.runtime.v1.DestroySessionResponse
-	(*InspectSessionRequest)(nil),       // 19: atrium.runtime.v1.InspectSessionRequest
-	(*InspectSessionResponse)(nil),      // 20: atrium.runtime.v1.InspectSessionResponse
-	(*ListSessionsRequest)(nil),         // 21: atrium.runtime.v1.ListSessionsRequest
-	(*ListedSession)(nil),               // 22: atrium.runtime.v1.ListedSession
-	(*ListSessionsResponse)(nil),        // 23: atrium.runtime.v1.ListSessionsResponse
-	(*WatchEventsRequest)(nil),          // 24: atrium.runtime.v1.WatchEventsRequest
-	(*WatchEventsResponse)(nil),         // 25: atrium.runtime.v1.WatchEventsResponse
-	(*Event)(nil),                       // 26: atrium.runtime.v1.Event
-	(*OpenTunnelRequest)(nil),           // 27: atrium.runtime.v1.OpenTunnelRequest
-	(*Endpoint)(nil),                    // 28: atrium.runtime.v1.Endpoint
-	(*Socket)(nil),                      // 29: atrium.runtime.v1.Socket
-	(*OpenTunnelResponse)(nil),          // 30: atrium.runtime.v1.OpenTunnelResponse
-	(*Progress)(nil),                    // 31: atrium.runtime.v1.Progress
-	(*StartSessionStreamRequest)(nil),   // 32: atrium.runtime.v1.StartSessionStreamRequest
-	(*StartSessionStreamResponse)(nil),  // 33: atrium.runtime.v1.StartSessionStreamResponse
-	(*ResumeSessionStreamRequest)(nil),  // 34: atrium.runtime.v1.ResumeSessionStreamRequest
-	(*ResumeSessionStreamResponse)(nil), // 35: atrium.runtime.v1.ResumeSessionStreamResponse
-	nil,                                 // 36: atrium.runtime.v1.Session.LabelsEntry
-	nil,                                 // 37: atrium.runtime.v1.LaunchSpec.EnvEntry
-	nil,                                 // 38: atrium.runtime.v1.LaunchSpec.SecretsEntry
-	nil,                                 // 39: atrium.runtime.v1.ListSessionsRequest.LabelsEntry
-	nil,                                 // 40: atrium.runtime.v1.ListedSession.LabelsEntry
+	(ExitCause)(0),                      // 1: atrium.runtime.v1.ExitCause
+	(*Session)(nil),                     // 2: atrium.runtime.v1.Session
+	(*Handle)(nil),                      // 3: atrium.runtime.v1.Handle
+	(*Resources)(nil),                   // 4: atrium.runtime.v1.Resources
+	(*Port)(nil),                        // 5: atrium.runtime.v1.Port
+	(*LaunchSpec)(nil),                  // 6: atrium.runtime.v1.LaunchSpec
+	(*Status)(nil),                      // 7: atrium.runtime.v1.Status
+	(*StartSessionRequest)(nil),         // 8: atrium.runtime.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),        // 9: atrium.runtime.v1.StartSessionResponse
+	(*RecoverSessionRequest)(nil),       // 10: atrium.runtime.v1.RecoverSessionRequest
+	(*RecoverSessionResponse)(nil),      // 11: atrium.runtime.v1.RecoverSessionResponse
+	(*StopSessionRequest)(nil),          // 12: atrium.runtime.v1.StopSessionRequest
+	(*StopSessionResponse)(nil),         // 13: atrium.runtime.v1.StopSessionResponse
+	(*HibernateSessionRequest)(nil),     // 14: atrium.runtime.v1.HibernateSessionRequest
+	(*HibernateSessionResponse)(nil),    // 15: atrium.runtime.v1.HibernateSessionResponse
+	(*ResumeSessionRequest)(nil),        // 16: atrium.runtime.v1.ResumeSessionRequest
+	(*ResumeSessionResponse)(nil),       // 17: atrium.runtime.v1.ResumeSessionResponse
+	(*DestroySessionRequest)(nil),       // 18: atrium.runtime.v1.DestroySessionRequest
+	(*DestroySessionResponse)(nil),      // 19: atrium.runtime.v1.DestroySessionResponse
+	(*InspectSessionRequest)(nil),       // 20: atrium.runtime.v1.InspectSessionRequest
+	(*InspectSessionResponse)(nil),      // 21: atrium.runtime.v1.InspectSessionResponse
+	(*ListSessionsRequest)(nil),         // 22: atrium.runtime.v1.ListSessionsRequest
+	(*ListedSession)(nil),               // 23: atrium.runtime.v1.ListedSession
+	(*ListSessionsResponse)(nil),        // 24: atrium.runtime.v1.ListSessionsResponse
+	(*WatchEventsRequest)(nil),          // 25: atrium.runtime.v1.WatchEventsRequest
+	(*WatchEventsResponse)(nil),         // 26: atrium.runtime.v1.WatchEventsResponse
+	(*Event)(nil),                       // 27: atrium.runtime.v1.Event
+	(*OpenTunnelRequest)(nil),           // 28: atrium.runtime.v1.OpenTunnelRequest
+	(*Endpoint)(nil),                    // 29: atrium.runtime.v1.Endpoint
+	(*Socket)(nil),                      // 30: atrium.runtime.v1.Socket
+	(*OpenTunnelResponse)(nil),          // 31: atrium.runtime.v1.OpenTunnelResponse
+	(*Progress)(nil),                    // 32: atrium.runtime.v1.Progress
+	(*StartSessionStreamRequest)(nil),   // 33: atrium.runtime.v1.StartSessionStreamRequest
+	(*StartSessionStreamResponse)(nil),  // 34: atrium.runtime.v1.StartSessionStreamResponse
+	(*ResumeSessionStreamRequest)(nil),  // 35: atrium.runtime.v1.ResumeSessionStreamRequest
+	(*ResumeSessionStreamResponse)(nil), // 36: atrium.runtime.v1.ResumeSessionStreamResponse
+	nil,                                 // 37: atrium.runtime.v1.Session.LabelsEntry
+	nil,                                 // 38: atrium.runtime.v1.LaunchSpec.EnvEntry
+	nil,                                 // 39: atrium.runtime.v1.LaunchSpec.SecretsEntry
+	nil,                                 // 40: atrium.runtime.v1.ListSessionsRequest.LabelsEntry
+	nil,                                 // 41: atrium.runtime.v1.ListedSession.LabelsEntry
 }
 var file_atrium_runtime_v1_runtime_proto_depIdxs = []int32{
-	36, // 0: atrium.runtime.v1.Session.labels:type_name -> atrium.runtime.v1.Session.LabelsEntry
-	37, // 1: atrium.runtime.v1.LaunchSpec.env:type_name -> atrium.runtime.v1.LaunchSpec.EnvEntry
-	38, // 2: atrium.runtime.v1.LaunchSpec.secrets:type_name -> atrium.runtime.v1.LaunchSpec.SecretsEntry
-	3,  // 3: atrium.runtime.v1.LaunchSpec.resources:type_name -> atrium.runtime.v1.Resources
-	4,  // 4: atrium.runtime.v1.LaunchSpec.ports:type_name -> atrium.runtime.v1.Port
+	37, // 0: atrium.runtime.v1.Session.labels:type_name -> atrium.runtime.v1.Session.LabelsEntry
+	38, // 1: atrium.runtime.v1.LaunchSpec.env:type_name -> atrium.runtime.v1.LaunchSpec.EnvEntry
+	39, // 2: atrium.runtime.v1.LaunchSpec.secrets:type_name -> atrium.runtime.v1.LaunchSpec.SecretsEntry
+	4,  // 3: atrium.runtime.v1.LaunchSpec.resources:type_name -> atrium.runtime.v1.Resources
+	5,  // 4: atrium.runtime.v1.LaunchSpec.ports:type_name -> atrium.runtime.v1.Port
 	0,  // 5: atrium.runtime.v1.Status.state:type_name -> atrium.runtime.v1.State
-	1,  // 6: atrium.runtime.v1.StartSessionRequest.session:type_name -> atrium.runtime.v1.Session
-	5,  // 7: atrium.runtime.v1.StartSessionRequest.spec:type_name -> atrium.runtime.v1.LaunchSpec
-	2,  // 8: atrium.runtime.v1.StartSessionResponse.handle:type_name -> atrium.runtime.v1.Handle
-	6,  // 9: atrium.runtime.v1.StartSessionResponse.status:type_name -> atrium.runtime.v1.Status
-	2,  // 10: atrium.runtime.v1.RecoverSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
-	2,  // 11: atrium.runtime.v1.RecoverSessionResponse.handle:type_name -> atrium.runtime.v1.Handle
-	6,  // 12: atrium.runtime.v1.RecoverSessionResponse.status:type_name -> atrium.runtime.v1.Status
-	2,  // 13: atrium.runtime.v1.StopSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
-	2,  // 14: atrium.runtime.v1.HibernateSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
-	2,  // 15: atrium.runtime.v1.ResumeSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
-	2,  // 16: atrium.runtime.v1.ResumeSessionResponse.handle:type_name -> atrium.runtime.v1.Handle
-	6,  // 17: atrium.runtime.v1.ResumeSessionResponse.status:type_name -> atrium.runtime.v1.Status
-	2,  // 18: atrium.runtime.v1.DestroySessionRequest.handle:type_name -> atrium.runtime.v1.Handle
-	2,  // 19: atrium.runtime.v1.InspectSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
-	6,  // 20: atrium.runtime.v1.InspectSessionResponse.status:type_name -> atrium.runtime.v1.Status
-	39, // 21: atrium.runtime.v1.ListSessionsRequest.labels:type_name -> atrium.runtime.v1.ListSessionsRequest.LabelsEntry
-	2,  // 22: atrium.runtime.v1.ListedSession.handle:type_name -> atrium.runtime.v1.Handle
-	6,  // 23: atrium.runtime.v1.ListedSession.status:type_name -> atrium.runtime.v1.Status
-	40, // 24: atrium.runtime.v1.ListedSession.labels:type_name -> atrium.runtime.v1.ListedSession.LabelsEntry
-	22, // 25: atrium.runtime.v1.ListSessionsResponse.sessions:type_name -> atrium.runtime.v1.ListedSession
-	26, // 26: atrium.runtime.v1.WatchEventsResponse.event:type_name -> atrium.runtime.v1.Event
-	6,  // 27: atrium.runtime.v1.Event.status:type_name -> atrium.runtime.v1.Status
-	2,  // 28: atrium.runtime.v1.OpenTunnelRequest.handle:type_name -> atrium.runtime.v1.Handle
-	28, // 29: atrium.runtime.v1.OpenTunnelResponse.endpoint:type_name -> atrium.runtime.v1.Endpoint
-	29, // 30: atrium.runtime.v1.OpenTunnelResponse.socket:type_name -> atrium.runtime.v1.Socket
-	1,  // 31: atrium.runtime.v1.StartSessionStreamRequest.session:type_name -> atrium.runtime.v1.Session
-	5,  // 32: atrium.runtime.v1.StartSessionStreamRequest.spec:type_name -> atrium.runtime.v1.LaunchSpec
-	31, // 33: atrium.runtime.v1.StartSessionStreamResponse.progress:type_name -> atrium.runtime.v1.Progress
-	8,  // 34: atrium.runtime.v1.StartSessionStreamResponse.result:type_name -> atrium.runtime.v1.StartSessionResponse
-	2,  // 35: atrium.runtime.v1.ResumeSessionStreamRequest.handle:type_name -> atrium.runtime.v1.Handle
-	31, // 36: atrium.runtime.v1.ResumeSessionStreamResponse.progress:type_name -> atrium.runtime.v1.Progress
-	16, // 37: atrium.runtime.v1.ResumeSessionStreamResponse.result:type_name -> atrium.runtime.v1.ResumeSessionResponse
-	7,  // 38: atrium.runtime.v1.RuntimeService.StartSession:input_type -> atrium.runtime.v1.StartSessionRequest
-	9,  // 39: atrium.runtime.v1.RuntimeService.RecoverSession:input_type -> atrium.runtime.v1.RecoverSessionRequest
-	11, // 40: atrium.runtime.v1.RuntimeService.StopSession:input_type -> atrium.runtime.v1.StopSessionRequest
-	13, // 41: atrium.runtime.v1.RuntimeService.HibernateSession:input_type -> atrium.runtime.v1.HibernateSessionRequest
-	15, // 42: atrium.runtime.v1.RuntimeService.ResumeSession:input_type -> atrium.runtime.v1.ResumeSessionRequest
-	17, // 43: atrium.runtime.v1.RuntimeService.DestroySession:input_type -> atrium.runtime.v1.DestroySessionRequest
-	19, // 44: atrium.runtime.v1.RuntimeService.InspectSession:input_type -> atrium.runtime.v1.InspectSessionRequest
-	21, // 45: atrium.runtime.v1.RuntimeService.ListSessions:input_type -> atrium.runtime.v1.ListSessionsRequest
-	24, // 46: atrium.runtime.v1.RuntimeService.WatchEvents:input_type -> atrium.runtime.v1.WatchEventsRequest
-	27, // 47: atrium.runtime.v1.RuntimeService.OpenTunnel:input_type -> atrium.runtime.v1.OpenTunnelRequest
-	32, // 48: atrium.runtime.v1.RuntimeService.StartSessionStream:input_type -> atrium.runtime.v1.StartSessionStreamRequest
-	34, // 49: atrium.runtime.v1.RuntimeService.ResumeSessionStream:input_type -> atrium.runtime.v1.ResumeSessionStreamRequest
-	8,  // 50: atrium.runtime.v1.RuntimeService.StartSession:output_type -> atrium.runtime.v1.StartSessionResponse
-	10, // 51: atrium.runtime.v1.RuntimeService.RecoverSession:output_type -> atrium.runtime.v1.RecoverSessionResponse
-	12, // 52: atrium.runtime.v1.RuntimeService.StopSession:output_type -> atrium.runtime.v1.StopSessionResponse
-	14, // 53: atrium.runtime.v1.RuntimeService.HibernateSession:output_type -> atrium.runtime.v1.HibernateSessionResponse
-	16, // 54: atrium.runtime.v1.RuntimeService.ResumeSession:output_type -> atrium.runtime.v1.ResumeSessionResponse
-	18, // 55: atrium.runtime.v1.RuntimeService.DestroySession:output_type -> atrium.runtime.v1.DestroySessionResponse
-	20, // 56: atrium.runtime.v1.RuntimeService.InspectSession:output_type -> atrium.runtime.v1.InspectSessionResponse
-	23, // 57: atrium.runtime.v1.RuntimeService.ListSessions:output_type -> atrium.runtime.v1.ListSessionsResponse
-	25, // 58: atrium.runtime.v1.RuntimeService.WatchEvents:output_type -> atrium.runtime.v1.WatchEventsResponse
-	30, // 59: atrium.runtime.v1.RuntimeService.OpenTunnel:output_type -> atrium.runtime.v1.OpenTunnelResponse
-	33, // 60: atrium.runtime.v1.RuntimeService.StartSessionStream:output_type -> atrium.runtime.v1.StartSessionStreamResponse
-	35, // 61: atrium.runtime.v1.RuntimeService.ResumeSessionStream:output_type -> atrium.runtime.v1.ResumeSessionStreamResponse
-	50, // [50:62] is the sub-list for method output_type
-	38, // [38:50] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	1,  // 6: atrium.runtime.v1.Status.exit_cause:type_name -> atrium.runtime.v1.ExitCause
+	2,  // 7: atrium.runtime.v1.StartSessionRequest.session:type_name -> atrium.runtime.v1.Session
+	6,  // 8: atrium.runtime.v1.StartSessionRequest.spec:type_name -> atrium.runtime.v1.LaunchSpec
+	3,  // 9: atrium.runtime.v1.StartSessionResponse.handle:type_name -> atrium.runtime.v1.Handle
+	7,  // 10: atrium.runtime.v1.StartSessionResponse.status:type_name -> atrium.runtime.v1.Status
+	3,  // 11: atrium.runtime.v1.RecoverSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
+	3,  // 12: atrium.runtime.v1.RecoverSessionResponse.handle:type_name -> atrium.runtime.v1.Handle
+	7,  // 13: atrium.runtime.v1.RecoverSessionResponse.status:type_name -> atrium.runtime.v1.Status
+	3,  // 14: atrium.runtime.v1.StopSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
+	3,  // 15: atrium.runtime.v1.HibernateSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
+	3,  // 16: atrium.runtime.v1.ResumeSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
+	3,  // 17: atrium.runtime.v1.ResumeSessionResponse.handle:type_name -> atrium.runtime.v1.Handle
+	7,  // 18: atrium.runtime.v1.ResumeSessionResponse.status:type_name -> atrium.runtime.v1.Status
+	3,  // 19: atrium.runtime.v1.DestroySessionRequest.handle:type_name -> atrium.runtime.v1.Handle
+	3,  // 20: atrium.runtime.v1.InspectSessionRequest.handle:type_name -> atrium.runtime.v1.Handle
+	7,  // 21: atrium.runtime.v1.InspectSessionResponse.status:type_name -> atrium.runtime.v1.Status
+	40, // 22: atrium.runtime.v1.ListSessionsRequest.labels:type_name -> atrium.runtime.v1.ListSessionsRequest.LabelsEntry
+	3,  // 23: atrium.runtime.v1.ListedSession.handle:type_name -> atrium.runtime.v1.Handle
+	7,  // 24: atrium.runtime.v1.ListedSession.status:type_name -> atrium.runtime.v1.Status
+	41, // 25: atrium.runtime.v1.ListedSession.labels:type_name -> atrium.runtime.v1.ListedSession.LabelsEntry
+	23, // 26: atrium.runtime.v1.ListSessionsResponse.sessions:type_name -> atrium.runtime.v1.ListedSession
+	27, // 27: atrium.runtime.v1.WatchEventsResponse.event:type_name -> atrium.runtime.v1.Event
+	7,  // 28: atrium.runtime.v1.Event.status:type_name -> atrium.runtime.v1.Status
+	3,  // 29: atrium.runtime.v1.OpenTunnelRequest.handle:type_name -> atrium.runtime.v1.Handle
+	29, // 30: atrium.runtime.v1.OpenTunnelResponse.endpoint:type_name -> atrium.runtime.v1.Endpoint
+	30, // 31: atrium.runtime.v1.OpenTunnelResponse.socket:type_name -> atrium.runtime.v1.Socket
+	2,  // 32: atrium.runtime.v1.StartSessionStreamRequest.session:type_name -> atrium.runtime.v1.Session
+	6,  // 33: atrium.runtime.v1.StartSessionStreamRequest.spec:type_name -> atrium.runtime.v1.LaunchSpec
+	32, // 34: atrium.runtime.v1.StartSessionStreamResponse.progress:type_name -> atrium.runtime.v1.Progress
+	9,  // 35: atrium.runtime.v1.StartSessionStreamResponse.result:type_name -> atrium.runtime.v1.StartSessionResponse
+	3,  // 36: atrium.runtime.v1.ResumeSessionStreamRequest.handle:type_name -> atrium.runtime.v1.Handle
+	32, // 37: atrium.runtime.v1.ResumeSessionStreamResponse.progress:type_name -> atrium.runtime.v1.Progress
+	17, // 38: atrium.runtime.v1.ResumeSessionStreamResponse.result:type_name -> atrium.runtime.v1.ResumeSessionResponse
+	8,  // 39: atrium.runtime.v1.RuntimeService.StartSession:input_type -> atrium.runtime.v1.StartSessionRequest
+	10, // 40: atrium.runtime.v1.RuntimeService.RecoverSession:input_type -> atrium.runtime.v1.RecoverSessionRequest
+	12, // 41: atrium.runtime.v1.RuntimeService.StopSession:input_type -> atrium.runtime.v1.StopSessionRequest
+	14, // 42: atrium.runtime.v1.RuntimeService.HibernateSession:input_type -> atrium.runtime.v1.HibernateSessionRequest
+	16, // 43: atrium.runtime.v1.RuntimeService.ResumeSession:input_type -> atrium.runtime.v1.ResumeSessionRequest
+	18, // 44: atrium.runtime.v1.RuntimeService.DestroySession:input_type -> atrium.runtime.v1.DestroySessionRequest
+	20, // 45: atrium.runtime.v1.RuntimeService.InspectSession:input_type -> atrium.runtime.v1.InspectSessionRequest
+	22, // 46: atrium.runtime.v1.RuntimeService.ListSessions:input_type -> atrium.runtime.v1.ListSessionsRequest
+	25, // 47: atrium.runtime.v1.RuntimeService.WatchEvents:input_type -> atrium.runtime.v1.WatchEventsRequest
+	28, // 48: atrium.runtime.v1.RuntimeService.OpenTunnel:input_type -> atrium.runtime.v1.OpenTunnelRequest
+	33, // 49: atrium.runtime.v1.RuntimeService.StartSessionStream:input_type -> atrium.runtime.v1.StartSessionStreamRequest
+	35, // 50: atrium.runtime.v1.RuntimeService.ResumeSessionStream:input_type -> atrium.runtime.v1.ResumeSessionStreamRequest
+	9,  // 51: atrium.runtime.v1.RuntimeService.StartSession:output_type -> atrium.runtime.v1.StartSessionResponse
+	11, // 52: atrium.runtime.v1.RuntimeService.RecoverSession:output_type -> atrium.runtime.v1.RecoverSessionResponse
+	13, // 53: atrium.runtime.v1.RuntimeService.StopSession:output_type -> atrium.runtime.v1.StopSessionResponse
+	15, // 54: atrium.runtime.v1.RuntimeService.HibernateSession:output_type -> atrium.runtime.v1.HibernateSessionResponse
+	17, // 55: atrium.runtime.v1.RuntimeService.ResumeSession:output_type -> atrium.runtime.v1.ResumeSessionResponse
+	19, // 56: atrium.runtime.v1.RuntimeService.DestroySession:output_type -> atrium.runtime.v1.DestroySessionResponse
+	21, // 57: atrium.runtime.v1.RuntimeService.InspectSession:output_type -> atrium.runtime.v1.InspectSessionResponse
+	24, // 58: atrium.runtime.v1.RuntimeService.ListSessions:output_type -> atrium.runtime.v1.ListSessionsResponse
+	26, // 59: atrium.runtime.v1.RuntimeService.WatchEvents:output_type -> atrium.runtime.v1.WatchEventsResponse
+	31, // 60: atrium.runtime.v1.RuntimeService.OpenTunnel:output_type -> atrium.runtime.v1.OpenTunnelResponse
+	34, // 61: atrium.runtime.v1.RuntimeService.StartSessionStream:output_type -> atrium.runtime.v1.StartSessionStreamResponse
+	36, // 62: atrium.runtime.v1.RuntimeService.ResumeSessionStream:output_type -> atrium.runtime.v1.ResumeSessionStreamResponse
+	51, // [51:63] is the sub-list for method output_type
+	39, // [39:51] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_atrium_runtime_v1_runtime_proto_init() }
@@ -2436,7 +2514,7 @@ func file_atrium_runtime_v1_runtime_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_atrium_runtime_v1_runtime_proto_rawDesc), len(file_atrium_runtime_v1_runtime_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
