@@ -64,6 +64,16 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) (int, []
 	return code, b, err
 }
 
+// DoHeader is Do that also returns the answer's headers (Retry-After, for
+// one).
+func (c *Client) DoHeader(ctx context.Context, method, path string, body any) (int, []byte, http.Header, error) {
+	code, b, resp, err := c.do(ctx, method, path, body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return code, b, resp.Header, nil
+}
+
 func (c *Client) do(ctx context.Context, method, path string, body any) (int, []byte, *http.Response, error) {
 	var rd io.Reader
 	if body != nil {
