@@ -145,6 +145,16 @@ bench-start:
 bench-proxy:
 	$(GO) run ./bench/proxy $(BENCH_PROXY_FLAGS)
 
+## bench-api: the session API (list, get, create) at a fixed request rate
+## with 100,000 sessions in a private PostgreSQL, beside a bare fasthttp +
+## pgx server running the same SQL, one core replica and two (p50, p99, CPU
+## and allocations per request, statements per request, ratios to bare).
+## BENCH_API_FLAGS="-duration 5s -rate 100" for a quick run; -profile DIR
+## writes CPU profiles of the core
+.PHONY: bench-api
+bench-api:
+	$(GO) run ./bench/api $(BENCH_API_FLAGS)
+
 ## image: the Atrium container image atrium/core:<git describe> (VERSION=…
 ## to choose the tag): the core, every plugin and the web UI built from
 ## source in deploy/image/Dockerfile, FROM scratch, non-root (uid 10001).

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/atrium-hq/atrium/test/k8stest"
+	"github.com/atrium-hq/atrium/test/procstat"
 )
 
 func main() {
@@ -308,8 +309,8 @@ func throughput(r *result, o options, p *peer, open func() (stream, error)) erro
 	var st0 map[string]uint64
 	if p != nil {
 		// The tree includes the per-connection child websockify forked for s.
-		pids = processTree(p.pid())
-		cpu0 = cpuSeconds(pids)
+		pids = procstat.ProcessTree(p.pid())
+		cpu0 = procstat.CPUSeconds(pids)
 		if p.stats != "" {
 			if st0, err = p.goStats(false); err != nil {
 				return err
@@ -331,7 +332,7 @@ func throughput(r *result, o options, p *peer, open func() (stream, error)) erro
 	elapsed := time.Since(start)
 	r.mibps = float64(o.size) / (1 << 20) / elapsed.Seconds()
 	if p != nil {
-		cpu := cpuSeconds(processTree(p.pid())) - cpu0
+		cpu := procstat.CPUSeconds(procstat.ProcessTree(p.pid())) - cpu0
 		r.cpuPerGB = cpu / (float64(o.size) / 1e9)
 		if st0 != nil {
 			st1, err := p.goStats(false)
@@ -357,8 +358,8 @@ func throughputUp(r *result, o options, p *peer, open func() (stream, error)) er
 	var pids []int
 	var cpu0 float64
 	if p != nil {
-		pids = processTree(p.pid())
-		cpu0 = cpuSeconds(pids)
+		pids = procstat.ProcessTree(p.pid())
+		cpu0 = procstat.CPUSeconds(pids)
 	}
 	start := time.Now()
 	if err := s.send(command(opSink, o.size)); err != nil {
@@ -381,7 +382,7 @@ func throughputUp(r *result, o options, p *peer, open func() (stream, error)) er
 	elapsed := time.Since(start)
 	r.mibpsUp = float64(o.size) / (1 << 20) / elapsed.Seconds()
 	if p != nil {
-		cpu := cpuSeconds(processTree(p.pid())) - cpu0
+		cpu := procstat.CPUSeconds(procstat.ProcessTree(p.pid())) - cpu0
 		r.cpuPerGBUp = cpu / (float64(o.size) / 1e9)
 	}
 	return nil
@@ -438,7 +439,7 @@ func idleMemory(r *result, o options, up *upstream, p *peer, open func() (stream
 			return err
 		}
 	}
-	pss0 := pssKB(processTree(p.pid()))
+	pss0 := procstat.PSSKB(procstat.ProcessTree(p.pid()))
 	base := up.idle.Load()
 	streams := make([]stream, 0, o.idle)
 	defer func() {
@@ -476,7 +477,7 @@ func idleMemory(r *result, o options, up *upstream, p *peer, open func() (stream
 		heap := float64(st1["heap_inuse"]+st1["stack_inuse"]) - float64(st0["heap_inuse"]+st0["stack_inuse"])
 		r.heapKBIdle = heap / 1024 / float64(o.idle)
 	}
-	pss1 := pssKB(processTree(p.pid()))
+	pss1 := procstat.PSSKB(procstat.ProcessTree(p.pid()))
 	r.kbPerIdle = float64(pss1-pss0) / float64(o.idle)
 	r.idle = o.idle
 	return nil

@@ -101,7 +101,7 @@ type bench struct {
 }
 
 func run(o options) (err error) {
-	root, err := repoRoot()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -453,25 +453,6 @@ func median(xs []float64) float64 {
 
 func (s stats) String() string {
 	return fmt.Sprintf("p50_ms=%d p95_ms=%d min_ms=%d max_ms=%d n=%d", s.p50.Milliseconds(), s.p95.Milliseconds(), s.min.Milliseconds(), s.max.Milliseconds(), s.n)
-}
-
-// repoRoot finds the repository from the working directory, as `go run`
-// from anywhere inside it leaves it.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run bench/start from inside the atrium repository (no go.work above the working directory)")
-		}
-		dir = parent
-	}
 }
 
 // freeAddr picks a loopback port below the ephemeral range that nobody

@@ -165,7 +165,11 @@ runtime "k8s" {
   networks = ["10.244.0.0/16"]
 
   config {
-    # The cluster. Absent: the in-cluster config of the core's own pod.
+    # The cluster. Absent: the in-cluster config of the core's own pod;
+    # then the plugin block must pass the service variables, since a plugin
+    # gets only PATH and HOME: env = { KUBERNETES_SERVICE_HOST =
+    # env("KUBERNETES_SERVICE_HOST"), KUBERNETES_SERVICE_PORT =
+    # env("KUBERNETES_SERVICE_PORT") }.
     kubeconfig = "/etc/atrium/kubeconfig"
     context    = "prod"
 

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/atrium-hq/atrium/test/dockertest"
+	"github.com/atrium-hq/atrium/test/jupyterkernel"
 
 	"github.com/atrium-hq/atrium/plugins/workspace-jupyter/jupyter"
 )
@@ -316,70 +315,14 @@ func dialKernel(t *testing.T, ctx context.Context, url, origin, token string) *w
 	return conn
 }
 
-// message is a Jupyter protocol message as the server's JSON WebSocket
-// carries it.
-type message struct {
-	Header       header          `json:"header"`
-	ParentHeader header          `json:"parent_header"`
-	Metadata     struct{}        `json:"metadata"`
-	Content      json.RawMessage `json:"content"`
-	Channel      string          `json:"channel"`
-}
-
-type header struct {
-	MsgID    string `json:"msg_id,omitempty"`
-	MsgType  string `json:"msg_type,omitempty"`
-	Session  string `json:"session,omitempty"`
-	Username string `json:"username,omitempty"`
-	Version  string `json:"version,omitempty"`
-}
-
-var msgCount int
-
 // execute runs code in the kernel and returns the text of its result,
 // failing on an error reply or when none comes within a minute (the first
 // request waits for the kernel to start).
 func execute(t *testing.T, ws *websocket.Conn, code string) string {
 	t.Helper()
-	msgCount++
-	id := fmt.Sprintf("atrium-test-%d", msgCount)
-	content, _ := json.Marshal(map[string]any{
-		"code": code, "silent": false, "store_history": false,
-		"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true,
-	})
-	req := message{
-		Header:  header{MsgID: id, MsgType: "execute_request", Session: "atrium-test", Username: "atrium", Version: "5.3"},
-		Content: content,
-		Channel: "shell",
+	got, err := jupyterkernel.Execute(ws, code, time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := ws.WriteJSON(req); err != nil {
-		t.Fatalf("send execute_request: %v", err)
-	}
-	_ = ws.SetReadDeadline(time.Now().Add(time.Minute))
-	defer ws.SetReadDeadline(time.Time{})
-	for {
-		var m message
-		if err := ws.ReadJSON(&m); err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				t.Fatalf("no execute_result for %q within a minute", code)
-			}
-			t.Fatalf("read from the kernel: %v", err)
-		}
-		if m.ParentHeader.MsgID != id {
-			continue
-		}
-		switch m.Header.MsgType {
-		case "execute_result":
-			var r struct {
-				Data map[string]string `json:"data"`
-			}
-			if err := json.Unmarshal(m.Content, &r); err != nil {
-				t.Fatalf("execute_result %s: %v", m.Content, err)
-			}
-			return r.Data["text/plain"]
-		case "error":
-			t.Fatalf("the kernel failed to run %q: %s", code, m.Content)
-		}
-	}
+	return got
 }

@@ -51,6 +51,7 @@ func statusFromProto(p *runtimev1.Status) runtime.Status {
 		Message:    p.GetMessage(),
 		ExitCode:   int(p.GetExitCode()),
 		StartedAt:  wire.Time(p.GetStartedAtUnixNano()),
+		Addresses:  p.GetAddresses(),
 	}
 }
 

@@ -50,6 +50,7 @@ func statusToProto(s Status) *runtimev1.Status {
 		Message:           s.Message,
 		ExitCode:          int32(s.ExitCode),
 		StartedAtUnixNano: wire.UnixNano(s.StartedAt),
+		Addresses:         s.Addresses,
 	}
 }
 

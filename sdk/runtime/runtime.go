@@ -79,8 +79,10 @@ type EventWatcher interface {
 type EndpointTunneler interface {
 	// TunnelEndpoint returns the address the core dials: a literal
 	// "IP:port", never a host name. The core dials it only when the IP lies
-	// inside the networks configured for the runtime, and refuses the
-	// tunnel otherwise. Return ErrNoEndpoint to fall back to Dialer.
+	// inside the networks configured for the runtime and the endpoint is
+	// one of the Status.Addresses last reported for that session, and
+	// refuses the tunnel otherwise. Return ErrNoEndpoint to fall back to
+	// Dialer.
 	TunnelEndpoint(ctx context.Context, req TunnelRequest) (TunnelEndpointResponse, error)
 }
 
@@ -166,6 +168,14 @@ type Status struct {
 	Message   string
 	ExitCode  int
 	StartedAt time.Time
+	// Addresses are the session's own addresses on the runtime's network,
+	// each a literal IP (every port on it belongs to the session) or
+	// IP:port (only that port does). Report them whenever the session
+	// runs: the core records them at start, resume and recovery, and dials
+	// a TunnelEndpoint answer only if it matches one of the addresses
+	// recorded for that session, so a plugin cannot point the core at
+	// another session. Runtimes that offer only Dialer may leave it empty.
+	Addresses []string
 }
 
 // StartRequest asks the runtime to start a session.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -567,13 +568,20 @@ func TestDesktopRelayRefusesBadTickets(t *testing.T) {
 // keep working.
 func (dc *desktopCore) restart(t *testing.T, between func()) {
 	t.Helper()
-	if err := dc.cmd.Process.Kill(); err != nil {
+	dc.restartWith(t, syscall.SIGKILL, 30*time.Second, between)
+}
+
+// restartWith is restart with signal sig (SIGTERM drains), waiting up to
+// within for the core to exit.
+func (dc *desktopCore) restartWith(t *testing.T, sig syscall.Signal, within time.Duration, between func()) {
+	t.Helper()
+	if err := dc.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-dc.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the core did not die within 30 s of SIGKILL")
+	case <-time.After(within):
+		t.Fatalf("the core did not exit within %s of %s", within, sig)
 	}
 	if between != nil {
 		between()

@@ -86,12 +86,7 @@ func TestDrainHandsDesktopToAnotherCore(t *testing.T) {
 	}
 
 	// The relay ends with the close the web UI reconnects on.
-	_ = d.Conn().SetReadDeadline(time.Now().Add(drainGrace + 20*time.Second))
-	buf := make([]byte, 64<<10)
-	var readErr error
-	for readErr == nil {
-		_, readErr = d.Conn().Read(buf)
-	}
+	readErr := readUntilEnd(d.Conn(), drainGrace+20*time.Second)
 	closedAt := time.Now()
 	var ce *websocket.CloseError
 	if !errors.As(readErr, &ce) || ce.Code != websocket.CloseGoingAway || ce.Text != "core restarting" {

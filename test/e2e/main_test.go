@@ -26,6 +26,8 @@ var bins struct {
 	authOIDC string
 	// runtimeK8s runs sessions as pods on the Kubernetes test cluster.
 	runtimeK8s string
+	// The web app workspaces: VS Code (code-server) and Jupyter.
+	workspaceCode, workspaceJupyter string
 }
 
 func TestMain(m *testing.M) {
@@ -47,14 +49,18 @@ func runMain(m *testing.M) int {
 	bins.workspaceVNC = filepath.Join(dir, "atrium-workspace-vnc")
 	bins.authOIDC = filepath.Join(dir, "atrium-auth-oidc")
 	bins.runtimeK8s = filepath.Join(dir, "atrium-runtime-k8s")
+	bins.workspaceCode = filepath.Join(dir, "atrium-workspace-code")
+	bins.workspaceJupyter = filepath.Join(dir, "atrium-workspace-jupyter")
 	for out, pkg := range map[string]string{
-		bins.atrium:        "./core/cmd/atrium",
-		bins.testplugin:    "./core/internal/pluginhost/testdata/testplugin",
-		bins.pgserver:      "./core/internal/store/storetest/pgserver",
-		bins.runtimeDocker: "./plugins/runtime-docker",
-		bins.workspaceVNC:  "./plugins/workspace-vnc",
-		bins.authOIDC:      "./plugins/auth-oidc",
-		bins.runtimeK8s:    "./plugins/runtime-k8s",
+		bins.atrium:           "./core/cmd/atrium",
+		bins.testplugin:       "./core/internal/pluginhost/testdata/testplugin",
+		bins.pgserver:         "./core/internal/store/storetest/pgserver",
+		bins.runtimeDocker:    "./plugins/runtime-docker",
+		bins.workspaceVNC:     "./plugins/workspace-vnc",
+		bins.authOIDC:         "./plugins/auth-oidc",
+		bins.runtimeK8s:       "./plugins/runtime-k8s",
+		bins.workspaceCode:    "./plugins/workspace-code",
+		bins.workspaceJupyter: "./plugins/workspace-jupyter",
 	} {
 		if err := harness.GoBuild(repoRoot(), out, pkg); err != nil {
 			fmt.Fprintln(os.Stderr, err)

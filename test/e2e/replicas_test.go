@@ -1,8 +1,8 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -84,10 +84,7 @@ func (b *balancer) forward(c net.Conn) {
 	b.mu.Lock()
 	b.routes[c.RemoteAddr().String()] = i
 	b.mu.Unlock()
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(up, c); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(c, up); done <- struct{}{} }()
-	<-done
+	harness.Splice(up, c)
 }
 
 // routeOf is the backend the connection from client address addr went to.
@@ -102,6 +99,68 @@ func (b *balancer) routeOf(t *testing.T, addr string) int {
 	return i
 }
 
+// replicaSet is three cores on one PostgreSQL and one secrets key behind
+// a round-robin balancer, as a replicated deployment runs them.
+type replicaSet struct {
+	db   string
+	base string // the balancer's URL, every replica's public_url
+	lb   *balancer
+	// replicas[0] created the admin; all three run the desktop template.
+	replicas []*desktopCore
+}
+
+// startReplicaSet starts the three replicas with serverExtra added to
+// their server blocks, and the balancer in front of them. Whatever the
+// sessions in the database leave in Docker is removed at the test's end,
+// found through the database, since the balancer and the cores may be
+// gone or restarted by then.
+func startReplicaSet(t *testing.T, serverExtra string) *replicaSet {
+	t.Helper()
+	db := emptyDatabase(t)
+	keyFile := filepath.Join(t.TempDir(), "secrets.key")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("r", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lbAddr := freeAddr(t)
+	rs := &replicaSet{db: db, base: "http://" + lbAddr}
+	extra := fmt.Sprintf("  public_url = %q\n  secrets_key_file = %q\n", rs.base, keyFile) + serverExtra
+	rs.replicas = []*desktopCore{
+		startDesktopCoreOn(t, db, extra, true),
+		startDesktopCoreOn(t, db, extra, false),
+		startDesktopCoreOn(t, db, extra, false),
+	}
+	rs.lb = startBalancer(t, lbAddr, []string{rs.replicas[0].addr, rs.replicas[1].addr, rs.replicas[2].addr})
+	// Registered last, so it runs first, while the cores still run.
+	t.Cleanup(func() {
+		var users string
+		sqlRow(t, db, &users, `SELECT coalesce(string_agg(DISTINCT user_id::text, ','), '') FROM sessions`)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, u := range strings.Split(users, ",") {
+			if u == "" {
+				continue
+			}
+			if err := harness.RemoveLabelled(ctx, rs.replicas[0].docker, harness.LabelUser+"="+u); err != nil {
+				t.Errorf("clean up Docker: %v", err)
+			}
+		}
+	})
+	return rs
+}
+
+// readUntilEnd reads conn until it fails or timeout passes, and returns
+// the error that ended it (a close frame's *websocket.CloseError for a
+// relay that closed).
+func readUntilEnd(conn net.Conn, timeout time.Duration) error {
+	_ = conn.SetReadDeadline(time.Now().Add(timeout))
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			return err
+		}
+	}
+}
+
 // TestThreeReplicasBehindBalancer runs three cores on one PostgreSQL and
 // one secrets key behind a round-robin balancer. A user logs in through
 // it, creates a desktop, watches the state change on the third replica's
@@ -111,21 +170,9 @@ func (b *balancer) routeOf(t *testing.T, addr string) int {
 // session's one container are as they were. Only one replica sweeps
 // (resync and cull).
 func TestThreeReplicasBehindBalancer(t *testing.T) {
-	db := emptyDatabase(t)
-	keyFile := filepath.Join(t.TempDir(), "secrets.key")
-	if err := os.WriteFile(keyFile, []byte(strings.Repeat("r", 32)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	lbAddr := freeAddr(t)
-	lbBase := "http://" + lbAddr
-	extra := fmt.Sprintf("  public_url = %q\n  secrets_key_file = %q\n", lbBase, keyFile)
-	replicas := []*desktopCore{
-		startDesktopCoreOn(t, db, extra, true),
-		startDesktopCoreOn(t, db, extra, false),
-		startDesktopCoreOn(t, db, extra, false),
-	}
+	rs := startReplicaSet(t, "")
+	db, lb, lbBase, replicas := rs.db, rs.lb, rs.base, rs.replicas
 	addrs := []string{replicas[0].addr, replicas[1].addr, replicas[2].addr}
-	lb := startBalancer(t, lbAddr, addrs)
 
 	cl, err := harness.Login(ctxT(t, 30*time.Second), lbBase, "admin", adminPassword)
 	if err != nil {
@@ -179,13 +226,7 @@ func TestThreeReplicasBehindBalancer(t *testing.T) {
 
 	// The stream ends; the client reconnects with a fresh ticket through
 	// the balancer, which sends it to a live replica.
-	_ = d.Conn().SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err := d.Conn().Read(buf); err != nil {
-			break
-		}
-	}
+	_ = readUntilEnd(d.Conn(), 10*time.Second)
 	var d2 *harness.Desktop
 	for d2 == nil {
 		if time.Since(killed) > 10*time.Second {

@@ -140,6 +140,15 @@ var crossOrg = map[string]func(w *world) []probe{
 	// session.TestWatcherShowsOnlyVisibleSessions shows a subscriber sees
 	// only the sessions its scope reaches.
 	"GET /api/v1/sessions/events": func(w *world) []probe { return nil },
+	"GET /api/v1/admin/orphans": func(w *world) []probe {
+		return []probe{{method: "GET", path: "/api/v1/admin/orphans", want: 403}}
+	},
+	"POST /api/v1/admin/orphans/:orphan/adopt": func(w *world) []probe {
+		return []probe{{method: "POST", path: "/api/v1/admin/orphans/" + uuid.NewString() + "/adopt", want: 403}}
+	},
+	"POST /api/v1/admin/orphans/:orphan/destroy": func(w *world) []probe {
+		return []probe{{method: "POST", path: "/api/v1/admin/orphans/" + uuid.NewString() + "/destroy", want: 403}}
+	},
 	"GET /api/v1/sessions/:session": func(w *world) []probe {
 		return []probe{{method: "GET", path: w.sessPath(), want: 404, noB: true}}
 	},

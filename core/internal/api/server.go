@@ -169,6 +169,10 @@ func (s *Server) routes() {
 	v1.Get("/plugins", s.auth(s.listPlugins))
 	v1.Get("/plugins/:name", s.auth(s.getPlugin))
 
+	v1.Get("/admin/orphans", s.auth(s.listOrphans))
+	v1.Post("/admin/orphans/:orphan/adopt", s.auth(s.adoptOrphan))
+	v1.Post("/admin/orphans/:orphan/destroy", s.auth(s.destroyOrphan))
+
 	v1.Get("/templates", s.auth(s.listTemplates))
 	v1.Get("/sessions", s.auth(s.listSessions))
 	v1.Post("/sessions", s.auth(s.limited(s.createSession)))

@@ -270,6 +270,8 @@ func sessionProblem(err error) *problem.Problem {
 		return problem.New(http.StatusConflict, problem.QuotaExceeded, q.Error())
 	case errors.Is(err, session.ErrInvalidState):
 		return problem.New(http.StatusConflict, problem.InvalidState, err.Error())
+	case errors.Is(err, session.ErrCannotAdopt):
+		return problem.New(http.StatusConflict, problem.CannotAdopt, err.Error())
 	case errors.Is(err, session.ErrHomeInUse):
 		return problem.New(http.StatusConflict, problem.HomeInUse, err.Error())
 	case errors.Is(err, store.ErrOwnerNotMember):

@@ -49,6 +49,10 @@ const (
 	UserManage Action = "user.manage"
 	// PluginsRead: platform admins; plugin status names binaries and errors.
 	PluginsRead Action = "plugins.read"
+	// OrphansManage (list, adopt and destroy runtime sessions the
+	// database does not know): platform admins; orphans belong to no
+	// organisation the database knows.
+	OrphansManage Action = "orphans.manage"
 )
 
 // minimum is the least role each action needs inside the organisation;

@@ -16,19 +16,19 @@ import (
 
 // Defaults for the server block.
 const (
-	defaultListen          = "127.0.0.1:8080"
-	defaultDrainGrace      = 5 * time.Second
-	defaultDrainTimeout    = 30 * time.Second
-	defaultPluginTimeout   = 10 * time.Second
+	defaultListen        = "127.0.0.1:8080"
+	defaultDrainGrace    = 5 * time.Second
+	defaultDrainTimeout  = 30 * time.Second
+	defaultPluginTimeout = 10 * time.Second
 )
 
 // server decodes the server block, which may be nil, and fills defaults.
 func (d *decoder) server(b *hcl.Block) Server {
 	s := Server{
-		Listen:          defaultListen,
-		DrainGrace:      defaultDrainGrace,
-		DrainTimeout:    defaultDrainTimeout,
-		PluginTimeout:   defaultPluginTimeout,
+		Listen:        defaultListen,
+		DrainGrace:    defaultDrainGrace,
+		DrainTimeout:  defaultDrainTimeout,
+		PluginTimeout: defaultPluginTimeout,
 	}
 	var attrs hcl.Attributes
 	if b != nil {

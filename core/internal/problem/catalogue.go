@@ -39,6 +39,7 @@ var (
 	AppUnreachable    = Type{"app-unreachable"}
 	AppsUnavailable   = Type{"apps-unavailable"}
 	BadOrigin         = Type{"bad-origin"}
+	CannotAdopt       = Type{"cannot-adopt"}
 	Conflict          = Type{"conflict"}
 	CSRF              = Type{"csrf"}
 	Draining          = Type{"draining"}

@@ -15,13 +15,20 @@ import (
 // configured networks. A plugin's answer is untrusted input.
 var ErrEndpointNotAllowed = errors.New("tunnel endpoint refused")
 
+// ErrEndpointNotOwned is returned by DialTunnel for an endpoint that lies
+// inside the runtime's networks but is not one of the addresses the runtime
+// reported for the session: a plugin pointing the core at another session.
+// It wraps ErrEndpointNotAllowed.
+var ErrEndpointNotOwned = fmt.Errorf("%w: not the session's address", ErrEndpointNotAllowed)
+
 // DialTunnel connects to a tunnel a runtime plugin returned from
 // OpenTunnel. An Endpoint is dialed only if it is a literal IP:port (never a
 // hostname, which would let DNS decide where the core connects) inside one
-// of allowed, the networks configured for that runtime. A Socket is dialed
-// with connect.DialSocket, which presents its one-time token. ctx bounds
-// the dial only.
-func DialTunnel(ctx context.Context, t connect.Tunnel, allowed []netip.Prefix) (net.Conn, error) {
+// of allowed, the networks configured for that runtime, and matching one of
+// owned, the addresses the runtime reported for the session (see
+// CheckOwned). A Socket is dialed with connect.DialSocket, which presents
+// its one-time token. ctx bounds the dial only.
+func DialTunnel(ctx context.Context, t connect.Tunnel, allowed []netip.Prefix, owned []string) (net.Conn, error) {
 	switch {
 	case t.Endpoint != "" && t.Socket != nil:
 		return nil, fmt.Errorf("dial tunnel: the plugin returned both an endpoint and a socket; it must return exactly one, so fix the plugin")
@@ -34,6 +41,9 @@ func DialTunnel(ctx context.Context, t connect.Tunnel, allowed []netip.Prefix) (
 	case t.Endpoint != "":
 		addr, err := CheckEndpoint(t.Endpoint, allowed)
 		if err != nil {
+			return nil, err
+		}
+		if err := CheckOwned(addr, owned); err != nil {
 			return nil, err
 		}
 		var d net.Dialer
@@ -73,6 +83,28 @@ func CheckEndpoint(endpoint string, allowed []netip.Prefix) (netip.AddrPort, err
 		}
 	}
 	return netip.AddrPort{}, fmt.Errorf("%w: %s is outside the networks configured for this runtime (%s); add its network to the runtime's configuration if it is really the runtime's", ErrEndpointNotAllowed, ip, prefixList(allowed))
+}
+
+// CheckOwned reports whether addr is one of owned, the addresses a runtime
+// reported as a session's own: an entry that is a literal IP owns every
+// port on it, an IP:port entry that port only. Entries that parse as
+// neither own nothing. An empty owned refuses every endpoint: a runtime
+// that offers endpoint tunnels must report its sessions' addresses.
+func CheckOwned(addr netip.AddrPort, owned []string) error {
+	ip := addr.Addr().Unmap().WithZone("")
+	for _, o := range owned {
+		if ap, err := netip.ParseAddrPort(o); err == nil {
+			if ap.Addr().Unmap().WithZone("") == ip && ap.Port() == addr.Port() {
+				return nil
+			}
+		} else if a, err := netip.ParseAddr(o); err == nil && a.Unmap().WithZone("") == ip {
+			return nil
+		}
+	}
+	if len(owned) == 0 {
+		return fmt.Errorf("%w: %s: the runtime reported no address for this session; upgrade the runtime plugin to one that reports Status.Addresses", ErrEndpointNotOwned, addr)
+	}
+	return fmt.Errorf("%w: %s is not among the addresses the runtime reported for this session", ErrEndpointNotOwned, addr)
 }
 
 func prefixList(ps []netip.Prefix) string {

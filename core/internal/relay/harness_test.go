@@ -164,7 +164,7 @@ func newEnvWith(t testing.TB, serve func(net.Conn), opts relay.Options, tune fun
 			inst := e.instance
 			e.mu.Unlock()
 			return relay.Upstream{InstanceID: inst, Dial: func(ctx context.Context) (net.Conn, error) {
-				return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: e.up.ln.Addr().String()}, loopback)
+				return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: e.up.ln.Addr().String()}, loopback, []string{e.up.ln.Addr().String()})
 			}}, nil
 		},
 	}

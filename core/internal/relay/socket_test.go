@@ -54,7 +54,7 @@ func TestSocketTunnel(t *testing.T) {
 		t.Fatalf("the plugin returned %+v, want a socket tunnel", tun)
 	}
 	// Nothing on the allow-list: a socket tunnel does not need it.
-	conn, err := relay.DialTunnel(ctx, tun, nil)
+	conn, err := relay.DialTunnel(ctx, tun, nil, nil)
 	if err != nil {
 		t.Fatalf("dial the socket tunnel: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestSocketTunnel(t *testing.T) {
 		t.Fatalf("socket tunnel is a %T, want *net.UnixConn", conn)
 	}
 	_ = conn.Close()
-	if _, err := relay.DialTunnel(ctx, tun, nil); err == nil {
+	if _, err := relay.DialTunnel(ctx, tun, nil, nil); err == nil {
 		t.Fatalf("a socket token opened a second connection")
 	}
 
@@ -74,7 +74,7 @@ func TestSocketTunnel(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return relay.DialTunnel(ctx, tun, nil)
+			return relay.DialTunnel(ctx, tun, nil, nil)
 		}}, nil
 	}
 	e.mu.Unlock()

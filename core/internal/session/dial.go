@@ -2,11 +2,13 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
+	"github.com/atrium-hq/atrium/sdk/connect"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 	"github.com/atrium-hq/atrium/sdk/workspace"
 )
@@ -23,8 +25,9 @@ type Connection struct {
 
 // DialPrimary opens a tunnel to the session's primary port through the
 // runtime that owns it, dialing endpoints only inside the runtime's
-// networks. s must come from a scoped read or a checked ticket: it does no
-// access check of its own.
+// networks and only at the addresses recorded for s (see relay.CheckOwned).
+// s must come from a scoped read or a checked ticket: it does no access
+// check of its own.
 func (m *Manager) DialPrimary(ctx context.Context, s store.Session) (Connection, error) {
 	tpl := m.templates[s.Template]
 	if tpl == nil {
@@ -59,9 +62,22 @@ func (m *Manager) DialPrimary(ctx context.Context, s store.Session) (Connection,
 	if err != nil {
 		return Connection{}, err
 	}
-	conn, err := relay.DialTunnel(ctx, t, m.networks(s.Runtime))
+	conn, err := m.dialTunnel(ctx, s, t)
 	if err != nil {
 		return Connection{}, err
 	}
 	return Connection{Conn: conn, Protocol: desc.Protocol, Secrets: secrets}, nil
+}
+
+// dialTunnel dials a tunnel the runtime answered for s, bound to s's
+// recorded addresses. A refused endpoint is logged here, with what the
+// runtime said and what was recorded; callers answer clients with a
+// constant error.
+func (m *Manager) dialTunnel(ctx context.Context, s store.Session, t connect.Tunnel) (net.Conn, error) {
+	conn, err := relay.DialTunnel(ctx, t, m.networks(s.Runtime), s.Addresses)
+	if errors.Is(err, relay.ErrEndpointNotOwned) {
+		m.log.Warn("refused a tunnel endpoint that is not the session's: the runtime plugin answered an address it did not report for this session",
+			"session", s.ID, "runtime", s.Runtime, "endpoint", t.Endpoint, "recorded", s.Addresses, "error", err)
+	}
+	return conn, err
 }

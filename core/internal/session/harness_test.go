@@ -104,6 +104,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with more plugins for the host to launch.
+func newEnvWith(t *testing.T, extra []pluginhost.Spec) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, st: storetest.Open(t), root: t.TempDir()}
 	e.log = hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.LevelFromString(os.Getenv("ATRIUM_TEST_LOG")), Output: os.Stderr})
@@ -132,7 +138,7 @@ func newEnv(t *testing.T) *env {
 	e.runtimes = []*config.Runtime{{Name: "proc", Networks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}}
 	e.sealer, err = NewSealer(make32(7))
 	must(t, err)
-	e.startHost()
+	e.startHost(extra)
 	return e
 }
 
@@ -161,7 +167,7 @@ func must(t *testing.T, err error) {
 }
 
 // startHost launches both plugins through the real plugin host.
-func (e *env) startHost() {
+func (e *env) startHost(extra []pluginhost.Spec) {
 	t := e.t
 	rtBin, wsBin := buildPlugins(t)
 	rtCfg, _ := json.Marshal(map[string]string{"root": e.root, "tunnel": "endpoint"})
@@ -172,12 +178,12 @@ func (e *env) startHost() {
 		HealthInterval: time.Second, MaxBackoff: time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := e.host.Start(ctx, []pluginhost.Spec{
+	err := e.host.Start(ctx, append([]pluginhost.Spec{
 		{Name: "runtime.proc", Kind: plugin.KindRuntime, Block: `runtime "proc"`, Plugin: "runtime-process",
 			Path: rtBin, SHA256: sha256File(t, rtBin), Decode: fixed(rtCfg)},
 		{Name: "workspace.echo", Kind: plugin.KindWorkspace, Block: `workspace "echo"`, Plugin: "echoworkspace",
 			Path: wsBin, SHA256: sha256File(t, wsBin), Decode: fixed([]byte(`{}`))},
-	})
+	}, extra...))
 	must(t, err)
 	t.Cleanup(e.host.Shutdown)
 	// Runs before Shutdown: session processes outlive the plugin, so end

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/store"
 	"github.com/atrium-hq/atrium/sdk/connect"
 	"github.com/atrium-hq/atrium/sdk/runtime"
@@ -95,6 +94,13 @@ func (m *Manager) awaitReady(ctx context.Context, rt connect.Runtime, s store.Se
 			if err == nil && (ins.Status.State == runtime.StateExited || ins.Status.State == runtime.StateMissing) {
 				return fmt.Errorf("the session failed before it was ready (%s)", describeStatus(ins.Status))
 			}
+			if err == nil && ins.Status.State == runtime.StateRunning {
+				// A runtime may learn the session's address only once it
+				// runs (a pod gets its IP when scheduled).
+				if pr.s, err = m.setAddresses(ctx, pr.s, ins.Status.Addresses); err != nil {
+					return err
+				}
+			}
 			cur, err := m.st.GetSession(ctx, system, s.ID)
 			if err == nil && cur.State != state {
 				return errSuperseded
@@ -156,7 +162,7 @@ func (p *prober) once(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	conn, err := relay.DialTunnel(ctx, t, p.m.networks(p.s.Runtime))
+	conn, err := p.m.dialTunnel(ctx, p.s, t)
 	if err != nil {
 		// Anything but a refusal (a timeout, an unreachable or refused
 		// address) may mean the endpoint is stale: ask the runtime afresh.

@@ -32,7 +32,7 @@ func (f *fakeTunnelRuntime) OpenTunnel(context.Context, runtime.TunnelRequest) (
 }
 
 func (f *fakeTunnelRuntime) InspectSession(context.Context, runtime.InspectRequest) (runtime.InspectResponse, error) {
-	return runtime.InspectResponse{Status: runtime.Status{State: f.state}}, nil
+	return runtime.InspectResponse{Status: runtime.Status{State: f.state, Addresses: []string{f.endpoint}}}, nil
 }
 
 // rfbDescribe is a desktop's description with a slow probe interval, so a
@@ -76,6 +76,7 @@ func TestReadinessProbeNoticesAServerSoon(t *testing.T) {
 	m, s := pendingSession(t)
 	addr := freeLoopback(t)
 	rt := &fakeTunnelRuntime{endpoint: addr, state: runtime.StateRunning}
+	s.Addresses = []string{addr} // as a start would have recorded it
 
 	const listenAfter, greetAfter = 150 * time.Millisecond, 100 * time.Millisecond
 	began := time.Now()

@@ -72,7 +72,7 @@ func (m *Manager) recoverRuntime(ctx context.Context, name string) error {
 				return false
 			}
 			if res.Status.State == runtime.StateRunning || res.Status.State == runtime.StateStopped {
-				if _, err := m.setHandle(ctx, s, res.Handle, res.Status.InstanceID); err != nil {
+				if _, err := m.setHandle(ctx, s, res.Handle, res.Status); err != nil {
 					errs = append(errs, err)
 				}
 			}

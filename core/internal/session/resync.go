@@ -31,9 +31,11 @@ func (m *Manager) resyncAll(ctx context.Context) {
 //   - a session the database has running or hibernated that the runtime
 //     lacks, or whose process exited, fails (confirmed first with
 //     InspectSession, since the list may predate a start);
-//   - a session the runtime runs but the database has stopped, failed,
-//     deleted or never heard of is an orphan: it is destroyed, keeping the
-//     home volume.
+//   - a session the runtime runs but the database has stopped, failed or
+//     is deleting is destroyed, keeping the home volume;
+//   - one the database never heard of, or whose delete is done, is an
+//     orphan: recorded (recordOrphan) and left running until a platform
+//     admin adopts or destroys it.
 //
 // Only this installation's sessions are listed (LabelInstall): another
 // installation's, or a test run's, on the same engine are left alone.
@@ -85,11 +87,14 @@ func (m *Manager) resync(ctx context.Context, name string) error {
 		})
 	}
 
+	seen := make([]string, 0, len(listed))
 	for id, ls := range listed {
 		s, err := m.st.GetSession(ctx, system, id)
 		if errors.Is(err, store.ErrNotFound) {
-			// Never Atrium's here, or its row is gone: nothing to lease.
-			m.destroyOrphan(ctx, rt, id, ls)
+			// Never Atrium's here, or its row is gone (a database restored
+			// from backup): an admin decides.
+			m.recordOrphan(ctx, name, ls)
+			seen = append(seen, ls.SessionID)
 			continue
 		}
 		if err != nil {
@@ -98,14 +103,31 @@ func (m *Manager) resync(ctx context.Context, name string) error {
 		if s.Runtime != name || !unwanted(s.State) {
 			continue
 		}
+		if s.State == store.StateDeleted {
+			td, err := m.st.GetTeardown(ctx, id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err != nil || td.Done {
+				// Its delete finished, yet the runtime runs it: not
+				// something this core started, so an admin decides.
+				m.recordOrphan(ctx, name, ls)
+				seen = append(seen, ls.SessionID)
+				continue
+			}
+		}
+		// Stopped, failed, or a delete under way: the database's decision
+		// stands and what is left goes.
 		m.withLease(ctx, id, false, func(ctx context.Context, cur store.Session) bool {
 			if cur.Runtime == name && unwanted(cur.State) {
-				m.destroyOrphan(ctx, rt, id, ls)
+				m.destroyLeftover(ctx, rt, id, ls)
 			}
 			return false
 		})
 	}
-	return nil
+	// Orphans the runtime no longer lists were removed behind the core's
+	// back, adopted or destroyed.
+	return m.st.ForgetOrphans(ctx, name, seen)
 }
 
 // unwanted reports whether a session in state st should have nothing left
@@ -114,16 +136,16 @@ func unwanted(st store.SessionState) bool {
 	return st == store.StateStopped || st == store.StateFailed || st == store.StateDeleted
 }
 
-// destroyOrphan removes a runtime session the database does not want,
-// keeping the home volume.
-func (m *Manager) destroyOrphan(ctx context.Context, rt interface {
+// destroyLeftover removes what the runtime still has of a session the
+// database has stopped, failed or is deleting, keeping the home volume.
+func (m *Manager) destroyLeftover(ctx context.Context, rt interface {
 	DestroySession(context.Context, runtime.DestroyRequest) (runtime.DestroyResponse, error)
 }, id uuid.UUID, ls runtime.ListedSession) {
 	cctx, cancel := m.callCtx(ctx)
 	defer cancel()
 	if _, err := rt.DestroySession(cctx, runtime.DestroyRequest{SessionID: id.String(), Handle: ls.Handle}); err != nil {
-		m.log.Warn("cannot destroy orphaned runtime session", "session", id, "error", err)
+		m.log.Warn("cannot destroy what is left of a session in its runtime", "session", id, "error", err)
 		return
 	}
-	m.log.Info("destroyed orphaned runtime session", "session", id, "runtime_state", ls.Status.State.String())
+	m.log.Info("destroyed what was left of a session in its runtime", "session", id, "runtime_state", ls.Status.State.String())
 }

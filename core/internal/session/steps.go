@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
@@ -176,7 +177,7 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	if err != nil {
 		return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not start the session: %v", s.Runtime, err))
 	}
-	if s, err = m.setHandle(ctx, s, started.Handle, started.Status.InstanceID); err != nil {
+	if s, err = m.setHandle(ctx, s, started.Handle, started.Status); err != nil {
 		// The runtime runs it but we cannot record how to find it: undo.
 		m.destroy(ctx, s, false)
 		return err
@@ -192,10 +193,15 @@ func (m *Manager) start(ctx context.Context, s store.Session) error {
 	return err
 }
 
-// setHandle stores the runtime's handle and instance id. A zero handle
-// version keeps the stored handle, as RecoverSession and ResumeSession
-// promise.
-func (m *Manager) setHandle(ctx context.Context, s store.Session, h runtime.Handle, instanceID string) (store.Session, error) {
+// setHandle stores the runtime's handle, instance id and the session's
+// addresses from st. A zero handle version keeps the stored handle, as
+// RecoverSession and ResumeSession promise.
+func (m *Manager) setHandle(ctx context.Context, s store.Session, h runtime.Handle, st runtime.Status) (store.Session, error) {
+	s, err := m.setAddresses(ctx, s, st.Addresses)
+	if err != nil {
+		return s, err
+	}
+	instanceID := st.InstanceID
 	if h.Version == 0 && len(h.Data) == 0 {
 		h = handleOf(s)
 	}
@@ -208,6 +214,20 @@ func (m *Manager) setHandle(ctx context.Context, s store.Session, h runtime.Hand
 	out, err := m.st.SetSessionHandle(ctx, system, s.ID, instanceID, int32(h.Version), h.Data)
 	if err != nil {
 		return s, fmt.Errorf("store the runtime's handle of session %s: %w", s.ID, err)
+	}
+	return out, nil
+}
+
+// setAddresses records the addresses the runtime reported as the
+// session's own, when they differ from the recorded ones. The record is in
+// the session's row, so every replica binds tunnels to the same addresses.
+func (m *Manager) setAddresses(ctx context.Context, s store.Session, addrs []string) (store.Session, error) {
+	if slices.Equal(addrs, s.Addresses) || (len(addrs) == 0 && len(s.Addresses) == 0) {
+		return s, nil
+	}
+	out, err := m.st.SetSessionAddresses(ctx, system, s.ID, addrs)
+	if err != nil {
+		return s, fmt.Errorf("store the addresses the runtime reported for session %s: %w", s.ID, err)
 	}
 	return out, nil
 }
@@ -324,7 +344,7 @@ func (m *Manager) resume(ctx context.Context, s store.Session) error {
 		}
 		return m.fail(ctx, s, fmt.Sprintf("the runtime %q could not resume the session: %v", s.Runtime, err))
 	}
-	if s, err = m.setHandle(ctx, s, res.Handle, res.Status.InstanceID); err != nil {
+	if s, err = m.setHandle(ctx, s, res.Handle, res.Status); err != nil {
 		return err
 	}
 	m.setPhase(ctx, s, runtime.PhaseWaitingForApp, waitingMessage(desc))

@@ -58,6 +58,10 @@ type Session struct {
 	StartPhase   *string    `db:"start_phase"`
 	StartMessage string     `db:"start_message"`
 	StartPhaseAt *time.Time `db:"start_phase_at"`
+	// Addresses are the session's own addresses as its runtime last
+	// reported them (runtime.Status.Addresses); the core dials a tunnel
+	// endpoint only if it matches one. Empty while the session does not run.
+	Addresses []string `db:"addresses"`
 }
 
 // NewSession is what CreateSession needs.
@@ -103,7 +107,7 @@ type SessionEvent struct {
 
 const sessionCols = `s.id, s.org_id, s.user_id, s.template, s.runtime, s.state, s.instance_id, s.handle_version,
 	s.handle_data, s.cpu_millis, s.memory_bytes, s.secrets_sealed, s.created_at, s.updated_at, s.started_at,
-	s.last_activity_at, s.stopped_at, s.error, s.start_phase, s.start_message, s.start_phase_at`
+	s.last_activity_at, s.stopped_at, s.error, s.start_phase, s.start_message, s.start_phase_at, s.addresses`
 
 // sessionVisible: platform admins see all sessions, org admins their
 // organisations' sessions, members their own sessions in their
@@ -225,7 +229,10 @@ func (q *Queries) TransitionSession(ctx context.Context, sc Scope, id uuid.UUID,
 				-- ends the start the phase belonged to.
 				start_phase = CASE WHEN $2 = 'failed' THEN s.start_phase END,
 				start_message = CASE WHEN $2 = 'failed' THEN s.start_message ELSE '' END,
-				start_phase_at = CASE WHEN $2 = 'failed' THEN s.start_phase_at END
+				start_phase_at = CASE WHEN $2 = 'failed' THEN s.start_phase_at END,
+				-- A session that no longer runs owns no address: the
+				-- runtime may give its addresses to another session.
+				addresses = CASE WHEN $2 IN ('stopped', 'failed', 'hibernated') THEN '{}' ELSE s.addresses END
 			WHERE s.id = $1 RETURNING `+sessionCols, id, string(t.To), t.Error)
 		if s, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session]); err != nil {
 			return classify(err, fmt.Sprintf("transition session %s from %s to %s", id, cur, t.To))
@@ -245,6 +252,27 @@ func (q *Queries) SetSessionHandle(ctx context.Context, sc Scope, id uuid.UUID, 
 		append(sessionArgs(sc), id, instanceID, version, data)...)
 	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session])
 	return s, classify(err, "set session handle")
+}
+
+// maxSessionAddresses bounds what a runtime may report as one session's
+// addresses; the column's CHECK says the same.
+const maxSessionAddresses = 16
+
+// SetSessionAddresses records the addresses the runtime reported as the
+// session's own (runtime.Status.Addresses), which every replica checks
+// tunnel endpoints against.
+func (q *Queries) SetSessionAddresses(ctx context.Context, sc Scope, id uuid.UUID, addresses []string) (Session, error) {
+	if len(addresses) > maxSessionAddresses {
+		return Session{}, fmt.Errorf("set session addresses: the runtime reported %d addresses for session %s, more than %d: %w", len(addresses), id, maxSessionAddresses, ErrInvalid)
+	}
+	if addresses == nil {
+		addresses = []string{}
+	}
+	rows, _ := q.db.Query(ctx, `UPDATE sessions s SET addresses = $6
+		WHERE `+sessionVisible+` AND s.id = $5 RETURNING `+sessionCols,
+		append(sessionArgs(sc), id, addresses)...)
+	s, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[Session])
+	return s, classify(err, "set session addresses")
 }
 
 // TouchSessionActivity records user activity, which idle culling reads.

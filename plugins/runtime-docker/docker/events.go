@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/moby/moby/api/types/events"
@@ -19,16 +20,60 @@ var watchedActions = []string{
 	string(events.ActionDestroy),
 }
 
+// Reconnect backoff of WatchEvents when the engine's stream breaks (an
+// engine restart, as a package upgrade does).
+const (
+	watchBackoffMin = 100 * time.Millisecond
+	watchBackoffMax = 5 * time.Second
+)
+
+// sendError is an error of WatchEvents's send callback: the core's end of
+// the stream is gone, so reconnecting to the engine is pointless.
+type sendError struct{ err error }
+
+func (s sendError) Error() string { return s.err.Error() }
+func (s sendError) Unwrap() error { return s.err }
+
 // WatchEvents reports what happens to Atrium's containers, including what
 // others do to them behind the core's back (docker kill, docker rm, the OOM
 // killer). Each event carries a fresh status rather than the event's own
-// verb, so the core never has to interpret Docker's event vocabulary. It
-// returns nil when ctx ends and an error when the engine's stream fails.
+// verb, so the core never has to interpret Docker's event vocabulary.
+// When the engine's stream breaks (the engine restarted) it reconnects by
+// itself with backoff and then reports every session's status, since
+// containers may have died while no stream was open. It returns nil when
+// ctx ends and an error only when send fails.
 func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) error) error {
 	e, err := r.engine()
 	if err != nil {
 		return err
 	}
+	backoff := watchBackoffMin
+	for reconnect := false; ; reconnect = true {
+		opened, err := r.watchOnce(ctx, e, send, reconnect)
+		var se sendError
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.As(err, &se):
+			return se.err
+		}
+		if opened {
+			backoff = watchBackoffMin
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, watchBackoffMax)
+	}
+}
+
+// watchOnce runs one stream of engine events until it breaks. After a
+// reconnect it reports every session's status once the stream is open, so
+// nothing that happened in the gap is lost. opened says whether the engine
+// answered at all.
+func (r *Runtime) watchOnce(ctx context.Context, e *engine, send func(runtime.Event) error, reconnect bool) (opened bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	filters := make(client.Filters).
@@ -36,28 +81,36 @@ func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) erro
 		Add("label", LabelManaged+"="+managedValue).
 		Add("event", watchedActions...)
 	stream := e.cli.Events(ctx, client.EventsListOptions{Filters: filters})
+	if reconnect {
+		// The list runs after the stream is open: an event between the two
+		// is reported twice, never lost.
+		list, err := r.ListSessions(ctx, runtime.ListRequest{})
+		if err != nil {
+			return false, err
+		}
+		now := time.Now()
+		for _, ls := range list.Sessions {
+			if err := send(runtime.Event{SessionID: ls.SessionID, Status: ls.Status, Time: now}); err != nil {
+				return true, sendError{err}
+			}
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return true, nil
 		case err := <-stream.Err:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return e.engineErr("watch container events", err)
+			return false, e.engineErr("watch container events", err)
 		case msg := <-stream.Messages:
 			ev, ok, err := e.event(ctx, msg)
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
+				return true, err
 			}
 			if !ok {
 				continue
 			}
 			if err := send(ev); err != nil {
-				return err
+				return true, sendError{err}
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package docker
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,9 +97,11 @@ func statusOf(c container.InspectResponse) runtime.Status {
 		s.Message = "container created"
 	case container.StateRunning:
 		s.State = runtime.StateRunning
+		s.Addresses = addressesOf(c)
 	case container.StatePaused:
 		s.State = runtime.StateRunning
 		s.Message = "container paused by someone outside Atrium"
+		s.Addresses = addressesOf(c)
 	case container.StateRestarting:
 		s.State = runtime.StateStarting
 		s.Message = "container restarting"
@@ -119,6 +123,28 @@ func statusOf(c container.InspectResponse) runtime.Status {
 		s.Message = fmt.Sprintf("docker reports unknown container state %q", st.Status)
 	}
 	return s
+}
+
+// addressesOf lists a running container's IPs on every network it is
+// attached to: all of them are its own, and the core dials only those that
+// also lie inside the runtime's configured networks.
+func addressesOf(c container.InspectResponse) []string {
+	if c.NetworkSettings == nil {
+		return nil
+	}
+	var out []string
+	for _, ep := range c.NetworkSettings.Networks {
+		if ep == nil {
+			continue
+		}
+		for _, ip := range []netip.Addr{ep.IPAddress, ep.GlobalIPv6Address} {
+			if ip.IsValid() && !slices.Contains(out, ip.String()) {
+				out = append(out, ip.String())
+			}
+		}
+	}
+	slices.Sort(out) // map order would make every report look like a change
+	return out
 }
 
 // exitMessage explains why a container exited.

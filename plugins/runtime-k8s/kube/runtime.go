@@ -119,7 +119,9 @@ func restConfig(cfg settings) (*rest.Config, error) {
 	if cfg.kubeconfig == "" {
 		rc, err := rest.InClusterConfig()
 		if err != nil {
-			return nil, fmt.Errorf("no kubeconfig is set and this is not a pod in a cluster (%w): set config { kubeconfig = \"/path/to/kubeconfig\" }", err)
+			// The core hands a plugin only PATH and HOME, so inside a pod the
+			// service variables arrive only when the plugin block passes them.
+			return nil, fmt.Errorf("no kubeconfig is set and the in-cluster config failed (%w): outside a cluster set config { kubeconfig = \"/path/to/kubeconfig\" }; inside a pod pass env = { KUBERNETES_SERVICE_HOST = env(\"KUBERNETES_SERVICE_HOST\"), KUBERNETES_SERVICE_PORT = env(\"KUBERNETES_SERVICE_PORT\") } in the plugin block", err)
 		}
 		return rc, nil
 	}

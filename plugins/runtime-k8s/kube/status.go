@@ -17,6 +17,20 @@ var imageErrors = map[string]bool{
 	"ErrImageNeverPull": true, "CreateContainerConfigError": true, "CreateContainerError": true,
 }
 
+// podAddresses are the pod's IPs, which TunnelEndpoint answers with.
+func podAddresses(pod *corev1.Pod) []string {
+	var out []string
+	for _, ip := range pod.Status.PodIPs {
+		if ip.IP != "" {
+			out = append(out, ip.IP)
+		}
+	}
+	if len(out) == 0 && pod.Status.PodIP != "" {
+		out = append(out, pod.Status.PodIP)
+	}
+	return out
+}
+
 // statusOf reads a session's status from its pod (nil when there is none)
 // and its Secret (nil when there is none).
 func (c *cluster) statusOf(pod *corev1.Pod, sec *corev1.Secret, now time.Time) runtime.Status {
@@ -56,6 +70,7 @@ func (c *cluster) statusOf(pod *corev1.Pod, sec *corev1.Secret, now time.Time) r
 		st.State = runtime.StateRunning
 		st.StartedAt = cs.State.Running.StartedAt.Time
 		st.Message = "running on node " + pod.Spec.NodeName
+		st.Addresses = podAddresses(pod)
 		return st
 	}
 	if cs != nil && cs.State.Terminated != nil {

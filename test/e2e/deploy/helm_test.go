@@ -159,7 +159,10 @@ func TestHelmChartRenders(t *testing.T) {
 	if _, diags := hclparse.NewParser().ParseHCL([]byte(hcl), "atrium.hcl"); diags.HasErrors() {
 		t.Errorf("the ConfigMap's atrium.hcl does not parse: %v\n%s", diags, hcl)
 	}
-	for _, want := range []string{`namespace         = "atrium-sessions"`, `secrets_key_file = "/etc/atrium/secrets/secrets.key"`, `app_domain       = "*.apps.example.com"`} {
+	for _, want := range []string{`namespace         = "atrium-sessions"`, `secrets_key_file = "/etc/atrium/secrets/secrets.key"`, `app_domain       = "*.apps.example.com"`,
+		// The runtime plugin inherits PATH and HOME alone: without these its
+		// in-cluster config fails (TestHelmInstallServesDesktop runs it).
+		`KUBERNETES_SERVICE_HOST = env("KUBERNETES_SERVICE_HOST")`, `KUBERNETES_SERVICE_PORT = env("KUBERNETES_SERVICE_PORT")`} {
 		if !strings.Contains(hcl, want) {
 			t.Errorf("the config lacks %s:\n%s", want, hcl)
 		}

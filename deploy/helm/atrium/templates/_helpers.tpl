@@ -48,7 +48,10 @@ server {
   {{- with .Values.appDomain }}
   app_domain       = {{ . | quote }}
   {{- end }}
-  state_dir        = "/var/lib/atrium"
+  # A folder atrium makes inside the emptyDir: the emptyDir itself belongs
+  # to root (group fsGroup), and atrium must own its state folder to set
+  # its mode.
+  state_dir        = "/var/lib/atrium/state"
   secrets_key_file = "/etc/atrium/secrets/secrets.key"
   shutdown_timeout = "{{ sub (int .Values.terminationGracePeriodSeconds) 5 }}s"
 }
@@ -60,6 +63,12 @@ database {
 plugin "runtime-k8s" {
   path   = "/usr/lib/atrium/atrium-runtime-k8s"
   sha256 = file("/usr/lib/atrium/atrium-runtime-k8s.sha256")
+  # A plugin gets PATH and HOME alone from the core; client-go's in-cluster
+  # config finds the API server through these two.
+  env = {
+    KUBERNETES_SERVICE_HOST = env("KUBERNETES_SERVICE_HOST")
+    KUBERNETES_SERVICE_PORT = env("KUBERNETES_SERVICE_PORT")
+  }
 }
 
 plugin "workspace-vnc" {

@@ -43,6 +43,9 @@ func (r *Runtime) status(id string, h runtime.Handle) (runtime.Status, error) {
 	if p.State == 'T' {
 		s.State = runtime.StateStopped
 		s.Message = "hibernated"
+	} else if d.Port != 0 {
+		// Sessions share loopback, so each owns only its own port there.
+		s.Addresses = []string{localAddr(d)}
 	}
 	return s, nil
 }

@@ -45,5 +45,11 @@ func (r *Runtime) address(req runtime.TunnelRequest) (string, error) {
 	if d.SessionPort == 0 || req.Port != d.SessionPort {
 		return "", fmt.Errorf("session %s serves port %d, not %d", req.SessionID, d.SessionPort, req.Port)
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port)), nil
+	return localAddr(d), nil
+}
+
+// localAddr is where the session's process listens; status reports it as
+// the session's address.
+func localAddr(d handleData) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port))
 }

@@ -3,7 +3,11 @@
 // Configure, one that exits soon after it is configured, a runtime that
 // offers no tunnel, a plugin speaking an unknown
 // protocol version, or one speaking other API versions, chosen by its first
-// argument. It is a fixture, not a runtime: it runs no sessions. With
+// argument; or, as "foreign", a runtime whose sessions are listeners inside
+// the plugin process and which, once the file $ATRIUM_TESTPLUGIN_FOREIGN
+// exists, answers TunnelEndpoint with another session's address (see
+// foreign.go). Otherwise it is a fixture, not a runtime: it runs no
+// sessions. With
 // ATRIUM_TESTPLUGIN_OUT set, it writes what Configure told it about the
 // host to that file as JSON.
 package main
@@ -39,6 +43,8 @@ func main() {
 		// Serves, then dies shortly after being configured: a plugin in
 		// a crash loop.
 		runtime.Serve(tunnelRuntime{&fixtureRuntime{crash: true}})
+	case "foreign":
+		runtime.Serve(newForeignRuntime(os.Getenv("ATRIUM_TESTPLUGIN_FOREIGN")))
 	case "notunnel":
 		runtime.Serve(&fixtureRuntime{})
 	case "futureapi":

@@ -73,7 +73,7 @@ func run() error {
 		}
 		allowed := []netip.Prefix{network}
 		dial = func(ctx context.Context) (net.Conn, error) {
-			return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: *upstream}, allowed)
+			return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: *upstream}, allowed, []string{*upstream})
 		}
 	case "socket":
 		rt, stop, err := launchPlugin(*pluginPath, *upstream, log)
@@ -86,7 +86,7 @@ func run() error {
 			if err != nil {
 				return nil, err
 			}
-			return relay.DialTunnel(ctx, t, nil)
+			return relay.DialTunnel(ctx, t, nil, nil)
 		}
 	default:
 		return fmt.Errorf("-mode %q: use endpoint or socket", *mode)

@@ -460,8 +460,12 @@ type Status struct {
 	Message           string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	ExitCode          int32  `protobuf:"varint,4,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
 	StartedAtUnixNano int64  `protobuf:"varint,5,opt,name=started_at_unix_nano,json=startedAtUnixNano,proto3" json:"started_at_unix_nano,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// addresses are the session's own addresses on the runtime's network:
+	// a literal IP (every port on it is the session's) or IP:port (that
+	// port only). The core dials a tunnel endpoint only if it matches one.
+	Addresses     []string `protobuf:"bytes,6,rep,name=addresses,proto3" json:"addresses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Status) Reset() {
@@ -527,6 +531,13 @@ func (x *Status) GetStartedAtUnixNano() int64 {
 		return x.StartedAtUnixNano
 	}
 	return 0
+}
+
+func (x *Status) GetAddresses() []string {
+	if x != nil {
+		return x.Addresses
+	}
+	return nil
 }
 
 type StartSessionRequest struct {
@@ -2142,14 +2153,15 @@ const file_atrium_runtime_v1_runtime_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
 	"\fSecretsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc1\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdf\x01\n" +
 	"\x06Status\x12.\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x18.atrium.runtime.v1.StateR\x05state\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\tR\n" +
 	"instanceId\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x1b\n" +
 	"\texit_code\x18\x04 \x01(\x05R\bexitCode\x12/\n" +
-	"\x14started_at_unix_nano\x18\x05 \x01(\x03R\x11startedAtUnixNano\"~\n" +
+	"\x14started_at_unix_nano\x18\x05 \x01(\x03R\x11startedAtUnixNano\x12\x1c\n" +
+	"\taddresses\x18\x06 \x03(\tR\taddresses\"~\n" +
 	"\x13StartSessionRequest\x124\n" +
 	"\asession\x18\x01 \x01(\v2\x1a.atrium.runtime.v1.SessionR\asession\x121\n" +
 	"\x04spec\x18\x02 \x01(\v2\x1d.atrium.runtime.v1.LaunchSpecR\x04spec\"|\n" +

@@ -1,4 +1,6 @@
-package main
+// Package procstat reads a process tree's CPU time and memory from /proc,
+// for the benchmarks, which count what a server and its children cost.
+package procstat
 
 import (
 	"bufio"
@@ -13,9 +15,9 @@ import (
 // Linux this runs on.
 const clockTicks = 100
 
-// processTree returns roots and all their live descendants, from the ppid
+// ProcessTree returns roots and all their live descendants, from the ppid
 // field of /proc/*/stat.
-func processTree(roots ...int) []int {
+func ProcessTree(roots ...int) []int {
 	parent := map[int]int{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -65,9 +67,9 @@ func statFields(pid int) ([]string, error) {
 	return strings.Fields(string(raw[i+1:])), nil
 }
 
-// cpuSeconds is the user+system time of pids, including children they
+// CPUSeconds is the user+system time of pids, including children they
 // have already reaped (cutime, cstime).
-func cpuSeconds(pids []int) float64 {
+func CPUSeconds(pids []int) float64 {
 	var ticks int64
 	for _, pid := range pids {
 		f, err := statFields(pid)
@@ -82,12 +84,12 @@ func cpuSeconds(pids []int) float64 {
 	return float64(ticks) / clockTicks
 }
 
-// pssKB is the proportional set size of pids in KiB: resident memory with
+// PSSKB is the proportional set size of pids in KiB: resident memory with
 // every shared page divided among the processes sharing it. Summed over a
 // tree of forked processes (websockify forks one per connection) it counts
 // each physical page once, where RSS would count shared pages once per
 // process.
-func pssKB(pids []int) int64 {
+func PSSKB(pids []int) int64 {
 	var total int64
 	for _, pid := range pids {
 		f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
