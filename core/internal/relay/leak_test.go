@@ -91,7 +91,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 			inst = "inst-2"
 		}
 		return relay.Upstream{InstanceID: inst, Dial: func(ctx context.Context) (net.Conn, error) {
-			return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: up.ln.Addr().String()}, loopback)
+			return relay.DialTunnel(ctx, connect.Tunnel{Endpoint: up.ln.Addr().String()}, loopback, []string{up.ln.Addr().String()})
 		}}, nil
 	}
 	return l
