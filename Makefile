@@ -13,7 +13,7 @@ PROTOC_GEN_GO       := v1.36.12
 PROTOC_GEN_GO_GRPC  := v1.6.2
 HELM_VERSION        := v4.3.2
 
-.PHONY: all build web run test test-short test-browser fuzz lint proto tools clean
+.PHONY: test-engine-restart all build web run test test-short test-browser fuzz lint proto tools clean
 
 all: build
 
@@ -48,7 +48,20 @@ run: build
 test: images web
 	$(GO) test -count=1 -timeout 30m ./... ./sdk/...
 	cd sdk/examples/runtime-process && $(GO) test -count=1 ./...
+	$(MAKE) test-engine-restart
 	ATRIUM_E2E_REQUIRE_SESSIONS=1 $(MAKE) test-browser
+
+## test-engine-restart: runtime-docker's TestEngineRestart against a private
+## Docker engine of its own (scripts/dockerd-private.sh), which it restarts
+## under a running session; the shared engine is never touched. ENGINE_DIR
+## stays short: containerd puts sockets under it
+ENGINE_DIR ?= /tmp/aer
+test-engine-restart:
+	bash scripts/dockerd-private.sh start $(ENGINE_DIR)
+	cd plugins/runtime-docker && DOCKER_HOST=unix://$(ENGINE_DIR)/docker.sock \
+	  ATRIUM_TEST_ENGINE_RESTART="bash $(CURDIR)/scripts/dockerd-private.sh restart $(ENGINE_DIR)" \
+	  $(GO) test -count=1 -run TestEngineRestart -v ./docker/; rc=$$?; \
+	  bash $(CURDIR)/scripts/dockerd-private.sh stop $(ENGINE_DIR); exit $$rc
 
 ## fuzz: every fuzz target (the VNC handshake, the relay's framing, the
 ## app proxy's header sanitising and request framing, the login redirect

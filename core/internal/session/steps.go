@@ -222,7 +222,7 @@ func (m *Manager) setHandle(ctx context.Context, s store.Session, h runtime.Hand
 // session's own, when they differ from the recorded ones. The record is in
 // the session's row, so every replica binds tunnels to the same addresses.
 func (m *Manager) setAddresses(ctx context.Context, s store.Session, addrs []string) (store.Session, error) {
-	if slices.Equal(addrs, s.Addresses) || (len(addrs) == 0 && len(s.Addresses) == 0) {
+	if slices.Equal(addrs, s.Addresses) { // also nil against empty
 		return s, nil
 	}
 	out, err := m.st.SetSessionAddresses(ctx, system, s.ID, addrs)

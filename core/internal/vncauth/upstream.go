@@ -37,8 +37,7 @@ func Authenticate(conn net.Conn, password string, timeout time.Duration) error {
 	if _, err := io.ReadFull(conn, ver); err != nil {
 		return fmt.Errorf("vnc handshake: read server version: %w", err)
 	}
-	var major, minor int
-	if _, err := fmt.Sscanf(string(ver), "RFB %03d.%03d\n", &major, &minor); err != nil || major != 3 || minor < 8 {
+	if major, minor, ok := parseVersion(ver); !ok || major != 3 || minor < 8 {
 		return fmt.Errorf("vnc handshake: server speaks %q; Atrium needs RFB 3.8", ver)
 	}
 	if _, err := io.WriteString(conn, version38); err != nil {
@@ -127,4 +126,27 @@ func reverseBits(b byte) byte {
 		b >>= 1
 	}
 	return r
+}
+
+// parseVersion reads an RFB ProtocolVersion message, exactly
+// "RFB xxx.yyy\n" with three decimal digits each. fmt.Sscanf would also
+// take other whitespace for the space and the newline (found by
+// FuzzAuthenticate).
+func parseVersion(b []byte) (major, minor int, ok bool) {
+	if len(b) != 12 || string(b[:4]) != "RFB " || b[7] != '.' || b[11] != '\n' {
+		return 0, 0, false
+	}
+	digits := func(d []byte) (int, bool) {
+		n := 0
+		for _, c := range d {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	major, ok1 := digits(b[4:7])
+	minor, ok2 := digits(b[8:11])
+	return major, minor, ok1 && ok2
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
+	"github.com/atrium-hq/atrium/sdk/plugin"
 	"github.com/atrium-hq/atrium/sdk/runtime"
 )
 
@@ -49,6 +50,7 @@ func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) erro
 	}
 	backoff := watchBackoffMin
 	for reconnect := false; ; reconnect = true {
+		began := time.Now()
 		opened, err := r.watchOnce(ctx, e, send, reconnect)
 		var se sendError
 		switch {
@@ -57,9 +59,12 @@ func (r *Runtime) WatchEvents(ctx context.Context, send func(runtime.Event) erro
 		case errors.As(err, &se):
 			return se.err
 		}
-		if opened {
+		// A stream that served a while was healthy: the next break starts
+		// the backoff afresh.
+		if opened || time.Since(began) > watchBackoffMax {
 			backoff = watchBackoffMin
 		}
+		plugin.Logger().Warn("docker event stream broke; reconnecting", "error", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -17,23 +17,7 @@ func TestWatchEventsReportsKill(t *testing.T) {
 	rt := newRuntime(t, docker.TunnelModeEndpoint)
 	s := newSession(t, rt, "u-events-"+runID)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	events := make(chan runtime.Event, 64)
-	done := make(chan error, 1)
-	go func() {
-		done <- rt.WatchEvents(ctx, func(e runtime.Event) error {
-			if e.SessionID == s.ID {
-				events <- e
-			}
-			return nil
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("WatchEvents after its context ended: %v; want nil", err)
-		}
-	})
+	events, _ := watchSession(t, rt, s.ID)
 
 	resp, err := rt.StartSession(ctxT(t), runtime.StartRequest{Session: s, Spec: echoSpec()})
 	if err != nil {
@@ -62,6 +46,31 @@ func TestWatchEventsReportsKill(t *testing.T) {
 }
 
 // waitEvent waits for an event whose status ok accepts.
+// watchSession runs rt.WatchEvents until the test ends and passes on the
+// events of session id. done receives what WatchEvents returned; the
+// cleanup waits for it, so a test that reads it early must put it back.
+func watchSession(t *testing.T, rt *docker.Runtime, id string) (<-chan runtime.Event, chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan runtime.Event, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- rt.WatchEvents(ctx, func(e runtime.Event) error {
+			if e.SessionID == id {
+				events <- e
+			}
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("WatchEvents after its context ended: %v; want nil", err)
+		}
+	})
+	return events, done
+}
+
 func waitEvent(t *testing.T, events <-chan runtime.Event, want string, ok func(runtime.Status) bool) runtime.Event {
 	t.Helper()
 	deadline := time.After(stepTimeout)

@@ -1,7 +1,6 @@
 package docker_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -42,23 +41,7 @@ func TestEngineRestart(t *testing.T) {
 	home := "home-restart-" + runID
 	removeVolumeAtEnd(t, "atrium-home-"+home)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	events := make(chan runtime.Event, 64)
-	done := make(chan error, 1)
-	go func() {
-		done <- rt.WatchEvents(ctx, func(e runtime.Event) error {
-			if e.SessionID == s.ID {
-				events <- e
-			}
-			return nil
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("WatchEvents after its context ended: %v; want nil", err)
-		}
-	})
+	events, done := watchSession(t, rt, s.ID)
 
 	r1, err := rt.StartSession(ctxT(t), runtime.StartRequest{Session: s, Spec: homeSpec(home, "before")})
 	if err != nil {
