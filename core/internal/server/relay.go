@@ -33,6 +33,9 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 		return nil, fmt.Errorf("server { public_url } %q: %w", publicURL, err)
 	}
 	origin := u.Scheme + "://" + u.Host
+	// Bounds the handshakes with each session's VNC server (see
+	// vncauth.MaxHandshakes).
+	var handshakes vncauth.Gate
 	lookup := func(ctx context.Context, id string) (relay.Upstream, error) {
 		sid, err := uuid.Parse(id)
 		if err != nil {
@@ -45,21 +48,29 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 			return relay.Upstream{}, relay.ErrSessionNotRunning
 		}
 		return relay.Upstream{InstanceID: s.InstanceID, Dial: func(ctx context.Context) (net.Conn, error) {
-			c, err := sessions.DialPrimary(ctx, s)
+			var conn net.Conn
+			err := handshakes.Do(ctx, s.ID.String(), func() error {
+				c, err := sessions.DialPrimary(ctx, s)
+				if err != nil {
+					return err
+				}
+				if c.Protocol != workspace.ProtocolVNC {
+					c.Conn.Close()
+					return fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, c.Protocol)
+				}
+				if err := vncauth.Authenticate(c.Conn, c.Secrets["vnc_password"], vncAuthTimeout); err != nil {
+					c.Conn.Close()
+					return err
+				}
+				conn = c.Conn
+				return nil
+			})
 			if err != nil {
-				return nil, err
-			}
-			if c.Protocol != workspace.ProtocolVNC {
-				c.Conn.Close()
-				return nil, fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, c.Protocol)
-			}
-			if err := vncauth.Authenticate(c.Conn, c.Secrets["vnc_password"], vncAuthTimeout); err != nil {
-				c.Conn.Close()
 				return nil, err
 			}
 			// The user is here: the session is not idle.
 			_ = st.TouchSessionActivity(ctx, store.SystemScope(), s.ID)
-			return c.Conn, nil
+			return conn, nil
 		}}, nil
 	}
 	return relay.Handler(relay.HandlerOptions{
