@@ -30,6 +30,9 @@ var serverSchema = &hcl.BodySchema{
 		{Name: oldDrainTimeout},
 		{Name: "plugin_timeout"},
 		{Name: "secrets_key_file"},
+		{Name: "trusted_proxies"},
+		{Name: "relays_per_user"},
+		{Name: "relays_per_core"},
 	},
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
+	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/session"
 	"github.com/atrium-hq/atrium/core/internal/store"
@@ -27,10 +28,10 @@ const vncAuthTimeout = 10 * time.Second
 // Origin pass, it dials the session's primary port through its runtime,
 // authenticates to the VNC server with the session's password, and greets
 // the browser with an already-authenticated stream.
-func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, log hclog.Logger) (fiber.Handler, error) {
-	u, err := url.Parse(publicURL)
+func vncRelay(cfg config.Server, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, log hclog.Logger) (fiber.Handler, error) {
+	u, err := url.Parse(cfg.PublicURL)
 	if err != nil {
-		return nil, fmt.Errorf("server { public_url } %q: %w", publicURL, err)
+		return nil, fmt.Errorf("server { public_url } %q: %w", cfg.PublicURL, err)
 	}
 	origin := u.Scheme + "://" + u.Host
 	// Bounds the handshakes with each session's VNC server (see
@@ -80,6 +81,8 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 		Registry:       reg,
 		Logger:         log,
 		Greet:          vncauth.Greet,
+		MaxPerUser:     cfg.RelaysPerUser,
+		MaxRelays:      cfg.RelaysPerCore,
 	})
 }
 

@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	relays := relay.NewRegistry()
 	tickets := api.NewTickets(st)
-	vnc, err := vncRelay(cfg.Server.PublicURL, st, sessions, tickets, relays, log.Named("relay"))
+	vnc, err := vncRelay(cfg.Server, st, sessions, tickets, relays, log.Named("relay"))
 	if err != nil {
 		return err
 	}
@@ -145,6 +145,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Logger: log.Named("api"), Plugins: host, Store: st, Authn: authnSvc, PublicURL: cfg.Server.PublicURL,
 		Sessions: sessions, Tickets: tickets, VNC: vnc, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
 		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, host).name,
+		TrustedProxies: cfg.Server.TrustedProxies,
 	})
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
