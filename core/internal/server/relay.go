@@ -49,21 +49,26 @@ func vncRelay(cfg config.Server, st *store.Store, sessions *session.Manager, tic
 			return relay.Upstream{}, relay.ErrSessionNotRunning
 		}
 		return relay.Upstream{InstanceID: s.InstanceID, Dial: func(ctx context.Context) (net.Conn, error) {
+			p, err := sessions.Primary(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			if p.Protocol != workspace.ProtocolVNC {
+				return nil, fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, p.Protocol)
+			}
+			// Only the connection and its handshake wait for a slot, not
+			// the runtime calls before them.
 			var conn net.Conn
-			err := handshakes.Do(ctx, s.ID.String(), func() error {
-				c, err := sessions.DialPrimary(ctx, s)
+			err = handshakes.Do(ctx, s.ID.String(), func() error {
+				c, err := p.Dial(ctx)
 				if err != nil {
 					return err
 				}
-				if c.Protocol != workspace.ProtocolVNC {
-					c.Conn.Close()
-					return fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, c.Protocol)
-				}
-				if err := vncauth.Authenticate(c.Conn, c.Secrets["vnc_password"], vncAuthTimeout); err != nil {
-					c.Conn.Close()
+				if err := vncauth.Authenticate(c, p.Secrets["vnc_password"], vncAuthTimeout); err != nil {
+					c.Close()
 					return err
 				}
-				conn = c.Conn
+				conn = c
 				return nil
 			})
 			if err != nil {
