@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -23,6 +24,11 @@ import (
 
 // vncAuthTimeout bounds the core's VNC handshake with a session's server.
 const vncAuthTimeout = 10 * time.Second
+
+// vncGateWait bounds the wait for a handshake slot with a busy desktop
+// (see vncauth.Gate): past it the relay answers 429 with Retry-After,
+// well inside the relay's 10 s dial bound.
+const vncGateWait = 4 * time.Second
 
 // vncRelay builds the relay's WebSocket handler: after the ticket and the
 // Origin pass, it dials the session's primary port through its runtime,
@@ -59,7 +65,9 @@ func vncRelay(cfg config.Server, st *store.Store, sessions *session.Manager, tic
 			// Only the connection and its handshake wait for a slot, not
 			// the runtime calls before them.
 			var conn net.Conn
-			err = handshakes.Do(ctx, s.ID.String(), func() error {
+			wait, cancel := context.WithTimeout(ctx, vncGateWait)
+			defer cancel()
+			err = handshakes.Do(wait, s.ID.String(), func() error {
 				c, err := p.Dial(ctx)
 				if err != nil {
 					return err
@@ -71,6 +79,9 @@ func vncRelay(cfg config.Server, st *store.Store, sessions *session.Manager, tic
 				conn = c
 				return nil
 			})
+			if errors.Is(err, vncauth.ErrBusy) {
+				return nil, fmt.Errorf("%w: %w", relay.ErrUpstreamBusy, err)
+			}
 			if err != nil {
 				return nil, err
 			}

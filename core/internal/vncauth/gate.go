@@ -2,6 +2,7 @@ package vncauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -21,6 +22,10 @@ import (
 // so waiting for a slot costs little.
 const MaxHandshakes = 2
 
+// ErrBusy is returned by Gate.Do when ctx ends while other handshakes with
+// the server hold every slot: the desktop is busy, not broken.
+var ErrBusy = errors.New("vnc handshake: the server is busy with other handshakes")
+
 // Gate bounds the handshakes running at once per VNC server, named by a
 // key (the session id). The zero Gate is ready to use.
 type Gate struct {
@@ -36,14 +41,15 @@ type gateSlot struct {
 }
 
 // Do runs handshake once fewer than MaxHandshakes others run for key, or
-// returns ctx's error if it ends first.
+// returns ErrBusy wrapping ctx's error if it ends first. ctx bounds the
+// wait only.
 func (g *Gate) Do(ctx context.Context, key string, handshake func() error) error {
 	s := g.join(key)
 	defer g.leave(key, s)
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
-		return fmt.Errorf("vnc handshake: waiting for the %d handshakes already running with this server: %w", MaxHandshakes, ctx.Err())
+		return fmt.Errorf("%w (%d at once): %w", ErrBusy, MaxHandshakes, ctx.Err())
 	}
 	defer func() { <-s.sem }()
 	return handshake()

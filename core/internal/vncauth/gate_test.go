@@ -61,7 +61,7 @@ func TestGateGivesUpWithTheContext(t *testing.T) {
 	defer cancel()
 	ran := false
 	err := g.Do(ctx, "k", func() error { ran = true; return nil })
-	if !errors.Is(err, context.DeadlineExceeded) || ran {
+	if !errors.Is(err, ErrBusy) || !errors.Is(err, context.DeadlineExceeded) || ran {
 		t.Fatalf("Do with every slot taken: ran %v, error %v; want DeadlineExceeded without running", ran, err)
 	}
 }
