@@ -28,6 +28,7 @@ type Change struct {
 type Events struct {
 	c       *Client
 	changes chan Change
+	resyncs chan struct{}
 	done    chan struct{}
 	err     error // why the stream ended; read after done is closed
 	cancel  context.CancelFunc
@@ -63,14 +64,31 @@ func (c *Client) Events(ctx context.Context) (*Events, error) {
 		cancel()
 		return nil, fmt.Errorf("session events: the stream did not open with a comment line: %v", sc.Err())
 	}
-	e := &Events{c: c, changes: make(chan Change, 64), done: make(chan struct{}), cancel: cancel}
+	e := &Events{c: c, changes: make(chan Change, 64), resyncs: make(chan struct{}, 8), done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(e.done)
 		defer resp.Body.Close()
+		event := "" // the current event's type; "" is a state change
 		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			line := sc.Text()
+			if name, ok := strings.CutPrefix(line, "event: "); ok {
+				event = name
+				continue
+			}
+			data, ok := strings.CutPrefix(line, "data: ")
 			if !ok {
+				if line == "" {
+					event = ""
+				}
 				continue // comments, heartbeats and blank separators
+			}
+			if event == ResyncEvent {
+				select {
+				case e.resyncs <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				continue
 			}
 			var ch Change
 			if err := json.Unmarshal([]byte(data), &ch); err != nil {
@@ -86,6 +104,32 @@ func (c *Client) Events(ctx context.Context) (*Events, error) {
 		e.err = fmt.Errorf("session events: the stream ended: %v", sc.Err())
 	}()
 	return e, nil
+}
+
+// ResyncEvent is the type of the event that tells a client to reload what
+// it shows: changes may have been missed (the core lost its database feed
+// and has it again).
+const ResyncEvent = "resync"
+
+// WaitResync reads until the core sends a resync event; state changes read
+// meanwhile are dropped. ctx bounds the wait.
+func (e *Events) WaitResync(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no %s event: %w", ResyncEvent, ctx.Err())
+		case <-e.resyncs:
+			return nil
+		case <-e.changes:
+		case <-e.done:
+			select {
+			case <-e.resyncs:
+				return nil
+			default:
+			}
+			return e.err
+		}
+	}
 }
 
 // Close ends the stream.

@@ -11,6 +11,7 @@ import { match, navigate, useLocation } from "./router";
 import { ApiKeysPage } from "./pages/ApiKeys";
 import { AuditPage } from "./pages/admin/Audit";
 import { OrgPage, OrgsPage } from "./pages/admin/Orgs";
+import { OrphansPage } from "./pages/admin/Orphans";
 import { PluginsPage } from "./pages/admin/Plugins";
 import { TemplatesPage } from "./pages/admin/Templates";
 import { UsersPage } from "./pages/admin/Users";
@@ -113,6 +114,7 @@ function Routes({ path, me }: { path: string; me: Me }) {
   else if (match("/admin/orgs/:id", path)) page = <OrgPage id={match("/admin/orgs/:id", path)!.id!} />;
   else if (path === "/admin/templates") page = <TemplatesPage />;
   else if (path === "/admin/plugins") page = isPlatformAdmin(me) ? <PluginsPage /> : <ForbiddenPage />;
+  else if (path === "/admin/orphans") page = isPlatformAdmin(me) ? <OrphansPage /> : <ForbiddenPage />;
   else if (path === "/admin/audit") page = <AuditPage />;
   else page = <NotFoundPage />;
   return <Shell path={path}>{page}</Shell>;
@@ -128,7 +130,12 @@ function Shell({ path, children }: { path: string; children: ComponentChildren }
     ["/admin/users", "Users"],
     ["/admin/orgs", "Organisations"],
     ["/admin/templates", "Templates"],
-    ...(isPlatformAdmin(me) ? ([["/admin/plugins", "Plugins"]] as [string, string][]) : []),
+    ...(isPlatformAdmin(me)
+      ? ([
+          ["/admin/plugins", "Plugins"],
+          ["/admin/orphans", "Orphans"],
+        ] as [string, string][])
+      : []),
     ["/admin/audit", "Audit log"],
   ];
   const current = (href: string) => (path === href || path.startsWith(href + "/") ? "page" : undefined);

@@ -60,7 +60,8 @@ export function useSessions(): SessionsView {
       if (!known) setGeneration((g) => g + 1); // created elsewhere: fetch it
       if (isStateChange(ev)) setAnnouncement(`Session ${ev.id.slice(0, 8)}: ${stateLabel[ev.state] ?? ev.state}`);
     };
-    return subscribeSessions(onEvent, setLive);
+    // Changes may have been missed: fetch the list again.
+    return subscribeSessions(onEvent, setLive, () => setGeneration((g) => g + 1));
   }, []);
 
   useEffect(() => {

@@ -56,9 +56,16 @@ func (s *Server) connectSession(c *fiber.Ctx, p *authn.Principal) error {
 	return c.JSON(connectView{Ticket: token, URL: "/api/v1/sessions/" + sess.ID.String() + "/vnc?ticket=" + token, ExpiresAt: t.ExpiresAt})
 }
 
+// resyncEvent tells an event stream's client to reload the sessions it
+// shows: changes may have been missed. Browsers dispatch no event without
+// data, hence the empty object.
+const resyncEvent = "event: resync\ndata: {}\n\n"
+
 // sessionEvents streams session state changes the caller may see, as
-// server-sent events. The stream ends when the core shuts down or the
-// subscriber falls behind; browsers reconnect by themselves.
+// server-sent events. When changes may have been missed (the database
+// connection was lost and is back, or the client fell behind) the stream
+// stays open and sends a resync event. It ends when the core shuts down;
+// browsers reconnect by themselves.
 func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
 	w := s.deps.Sessions.Watcher()
 	select {
@@ -72,7 +79,7 @@ func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
 	c.Set("X-Accel-Buffering", "no")
 	closing := s.closing
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
-		defer cancel()
+		defer func() { cancel() }()
 		heartbeat := time.NewTicker(15 * time.Second)
 		defer heartbeat.Stop()
 		// A comment line at once tells the browser the stream is open.
@@ -83,7 +90,16 @@ func (s *Server) sessionEvents(c *fiber.Ctx, p *authn.Principal) error {
 			select {
 			case ch, ok := <-changes:
 				if !ok {
-					return
+					// Changes may have been missed: the watcher's
+					// database connection was lost and is back, or this
+					// client fell behind. Follow again first, then tell
+					// the client to reload, so nothing falls between.
+					cancel()
+					changes, cancel = w.Subscribe(p.Scope)
+					if _, err := bw.WriteString(resyncEvent); err != nil || bw.Flush() != nil {
+						return
+					}
+					continue
 				}
 				b, _ := json.Marshal(sessionChange{ID: ch.ID.String(), State: string(ch.To), From: string(ch.From),
 					StartPhase: ch.StartPhase, StartMessage: ch.StartMessage})

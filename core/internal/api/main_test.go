@@ -67,8 +67,14 @@ const testPassword = "correct horse battery"
 
 func newWorld(t *testing.T, publicURL string) *world {
 	t.Helper()
+	return newWorldOn(t, publicURL, storetest.Open(t))
+}
+
+// newWorldOn is newWorld on the store of the caller's choice.
+func newWorldOn(t *testing.T, publicURL string, st *store.Store) *world {
+	t.Helper()
 	ctx := context.Background()
-	w := &world{t: t, st: storetest.Open(t), logs: &syncBuf{}, publicURL: publicURL}
+	w := &world{t: t, st: st, logs: &syncBuf{}, publicURL: publicURL}
 	log := hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: w.logs})
 	sys := store.SystemScope()
 	var err error

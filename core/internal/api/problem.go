@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/atrium-hq/atrium/core/internal/authn"
 	"github.com/atrium-hq/atrium/core/internal/authz"
@@ -36,6 +37,9 @@ func forbidden(typ problem.Type, detail string) *problem.Problem {
 // fromError maps the sentinel errors of store, authn and authz to problems,
 // so handlers return them as they come. Nil means "not one of ours".
 func fromError(err error) *problem.Problem {
+	if store.Unavailable(err) {
+		return databaseUnavailable()
+	}
 	if p := sessionProblem(err); p != nil {
 		return p
 	}
@@ -62,6 +66,19 @@ func fromError(err error) *problem.Problem {
 	return nil
 }
 
+// databaseRetryAfter is the Retry-After of a database-unavailable answer:
+// about how often the core tries PostgreSQL again while it is away.
+const databaseRetryAfter = "5"
+
+// databaseUnavailable answers a request that needed PostgreSQL while it
+// could not be reached. Nothing was written; no credential was issued or
+// accepted (a login or ticket fails closed); the driver's text, which
+// names the database's address, stays in the server log.
+func databaseUnavailable() *problem.Problem {
+	return problem.New(http.StatusServiceUnavailable, problem.DatabaseUnavailable,
+		"the database cannot be reached right now, so nothing was done; retry after the Retry-After seconds")
+}
+
 // invalidValue answers a value the database refused. The error's text
 // names constraints and quotes SQL; only the field and rule the store
 // mapped them to reach the client.
@@ -76,8 +93,9 @@ func invalidValue(err error) *problem.Problem {
 // errorHandler turns every error a handler returns into problem+json, so
 // clients see one error shape whatever failed. It logs only unexpected
 // errors, with method and path (never the query, headers or body, which may
-// carry credentials).
-func errorHandler(log func(msg string, args ...any)) fiber.ErrorHandler {
+// carry credentials), and a lost database as a warning: an outage is not a
+// bug in the request.
+func errorHandler(log hclog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		var p *problem.Problem
 		var fe *fiber.Error
@@ -90,13 +108,19 @@ func errorHandler(log func(msg string, args ...any)) fiber.ErrorHandler {
 			// The path may be what did not parse: no instance either.
 			return problem.Write(c, problem.ForStatus(fe.Code))
 		default:
+			if store.Unavailable(err) {
+				log.Warn("request failed: the database cannot be reached", "method", c.Method(), "path", c.Path(), "error", err)
+			}
 			if p = fromError(err); p != nil {
 				break
 			}
-			log("request failed", "method", c.Method(), "path", c.Path(), "error", err)
+			log.Error("request failed", "method", c.Method(), "path", c.Path(), "error", err)
 			p = problem.ForStatus(http.StatusInternalServerError)
 		}
 		p.Instance = c.Path()
+		if p.Type == problem.DatabaseUnavailable.URI() {
+			c.Set(fiber.HeaderRetryAfter, databaseRetryAfter)
+		}
 		if p.Status == http.StatusUnauthorized {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="atrium"`)
 		}

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -23,29 +21,13 @@ func TestStartPhasesOnEventStreamAndSessionJSON(t *testing.T) {
 	go watcher.Run(ctx)
 
 	owner := s.session(s.userB)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/api/v1/sessions/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = "atrium.test"
-	req.AddCookie(&http.Cookie{Name: s.srv.cookieName, Value: owner.cookie})
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("events: status %d", resp.StatusCode)
-	}
+	stream := s.openEvents(ctx, t, owner)
 	events := make(chan sessionChange, 16)
 	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				var c sessionChange
-				if json.Unmarshal([]byte(data), &c) == nil {
-					events <- c
-				}
+		for e := range stream {
+			var c sessionChange
+			if e.typ == "" && json.Unmarshal([]byte(e.data), &c) == nil {
+				events <- c
 			}
 		}
 		close(events)

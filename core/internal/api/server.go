@@ -101,7 +101,7 @@ func New(deps Deps) *Server {
 	cfg := fiber.Config{
 		AppName:               "atrium",
 		DisableStartupMessage: true,
-		ErrorHandler:          errorHandler(s.log.Error),
+		ErrorHandler:          errorHandler(s.log),
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		BodyLimit:             1 << 20,

@@ -27,7 +27,12 @@ type served struct {
 
 func serveWorld(t *testing.T) *served {
 	t.Helper()
-	w := newWorld(t, "http://atrium.test")
+	return serveWorldOf(t, newWorld(t, "http://atrium.test"))
+}
+
+// serveWorldOf is serveWorld for a world the caller made.
+func serveWorldOf(t *testing.T, w *world) *served {
+	t.Helper()
 	apps, err := appproxy.New(appproxy.Options{Store: w.st, Sessions: noApps{}, Authn: authn.NewService(w.st, authn.DefaultSessionPolicy, nil),
 		PublicURL: w.publicURL, AppDomain: "*.apps.test", BodyLimit: 1 << 20})
 	if err != nil {

@@ -69,6 +69,10 @@ type Options struct {
 	// as fsync = off for throwaway test servers. They cannot override the
 	// settings that keep the server private.
 	Settings map[string]string
+	// Port, when not 0, is the loopback port to listen on, taken as it is
+	// (no retry on another one): a test that stops the server and starts
+	// it again keeps its clients' URL. 0 picks a free port.
+	Port int
 }
 
 // Server is a running private PostgreSQL. Stop it with Stop.
@@ -82,6 +86,8 @@ type Server struct {
 	port     int
 	lock     *os.File
 	settings map[string]string
+	// fixedPort is Options.Port.
+	fixedPort int
 
 	mu      sync.Mutex
 	stopped bool
@@ -103,7 +109,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve database directory %q: %w", opts.Dir, err)
 	}
-	s := &Server{dir: dir, dataDir: filepath.Join(dir, dataDirName), log: log, settings: opts.Settings}
+	s := &Server{dir: dir, dataDir: filepath.Join(dir, dataDirName), log: log, settings: opts.Settings, fixedPort: opts.Port}
 
 	if s.run, err = resolveRunAs(); err != nil {
 		return nil, err
@@ -162,6 +168,9 @@ func (s *Server) DatabaseURL(database string) string {
 	}
 	return u.String()
 }
+
+// Port is the loopback port the server listens on.
+func (s *Server) Port() int { return s.port }
 
 // Dir is the directory the server lives in.
 func (s *Server) Dir() string { return s.dir }
@@ -376,7 +385,10 @@ func (s *Server) startPostmaster(ctx context.Context) error {
 	}
 	var lastErr error
 	for attempt := 1; attempt <= startAttempts; attempt++ {
-		port, err := freePort()
+		port, err := s.fixedPort, error(nil)
+		if port == 0 {
+			port, err = freePort()
+		}
 		if err != nil {
 			return err
 		}
@@ -394,7 +406,7 @@ func (s *Server) startPostmaster(ctx context.Context) error {
 		}
 		tail := logSince(logPath, before)
 		lastErr = fmt.Errorf("pg_ctl start failed: %w: %s %s", err, strings.TrimSpace(string(out)), lastLines(tail, 15))
-		if !strings.Contains(tail, "could not bind") && !strings.Contains(tail, "already in use") {
+		if s.fixedPort != 0 || !strings.Contains(tail, "could not bind") && !strings.Contains(tail, "already in use") {
 			break
 		}
 		s.log.Warn("port taken before PostgreSQL could bind it; trying another", "port", port, "attempt", attempt)

@@ -269,3 +269,26 @@ func runKilledChild(t *testing.T, dir string) {
 		_ = clearLeftovers(context.Background(), hclog.NewNullLogger(), filepath.Join(dir, dataDirName))
 	})
 }
+
+// A server started again with the Port it had keeps its clients' URL: what
+// a test that takes the database away and brings it back needs.
+func TestFixedPortSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := stateDir(t)
+	first := start(t, dir)
+	port, url := first.Port(), first.URL()
+	if err := first.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Start(ctx, Options{Dir: dir, Logger: testLogger(t), Port: port})
+	if err != nil {
+		t.Fatalf("Start on port %d: %v", port, err)
+	}
+	t.Cleanup(func() { _ = again.Stop(context.Background()) })
+	if again.Port() != port || again.URL() != url {
+		t.Fatalf("restarted on port %d (URL changed: %t), want %d", again.Port(), again.URL() != url, port)
+	}
+	if err := exec1(ctx, url, "SELECT 1"); err != nil {
+		t.Fatalf("the old URL does not reach the restarted server: %v", err)
+	}
+}

@@ -35,33 +35,36 @@ var (
 
 // The API's failures.
 var (
-	AlreadySetUp      = Type{"already-set-up"}
-	AppUnreachable    = Type{"app-unreachable"}
-	AppsUnavailable   = Type{"apps-unavailable"}
-	BadOrigin         = Type{"bad-origin"}
-	CannotAdopt       = Type{"cannot-adopt"}
-	Conflict          = Type{"conflict"}
-	CSRF              = Type{"csrf"}
-	Draining          = Type{"draining"}
-	EventsUnavailable = Type{"events-unavailable"}
-	HomeInUse         = Type{"home-in-use"}
-	Invalid           = Type{"invalid"}
-	InvalidCursor     = Type{"invalid-cursor"}
-	InvalidName       = Type{"invalid-name"}
-	InvalidState      = Type{"invalid-state"}
-	LoginFailed       = Type{"login-failed"}
-	LoginRequired     = Type{"login-required"}
-	LoginThrottled    = Type{"login-throttled"}
-	NotAnApp          = Type{"not-an-app"}
-	NotOwner          = Type{"not-owner"}
-	NotReady          = Type{"not-ready"}
-	NotRunning        = Type{"not-running"}
-	OwnerNotMember    = Type{"owner-not-member"}
-	QuotaExceeded     = Type{"quota-exceeded"}
-	ReadOnlyKey       = Type{"read-only-key"}
-	RelayUnavailable  = Type{"relay-unavailable"}
-	SetupToken        = Type{"setup-token"}
-	Unauthenticated   = Type{"unauthenticated"}
+	AlreadySetUp    = Type{"already-set-up"}
+	AppUnreachable  = Type{"app-unreachable"}
+	AppsUnavailable = Type{"apps-unavailable"}
+	BadOrigin       = Type{"bad-origin"}
+	CannotAdopt     = Type{"cannot-adopt"}
+	Conflict        = Type{"conflict"}
+	CSRF            = Type{"csrf"}
+	// DatabaseUnavailable: the core cannot reach PostgreSQL; nothing was
+	// done, retry after the Retry-After seconds.
+	DatabaseUnavailable = Type{"database-unavailable"}
+	Draining            = Type{"draining"}
+	EventsUnavailable   = Type{"events-unavailable"}
+	HomeInUse           = Type{"home-in-use"}
+	Invalid             = Type{"invalid"}
+	InvalidCursor       = Type{"invalid-cursor"}
+	InvalidName         = Type{"invalid-name"}
+	InvalidState        = Type{"invalid-state"}
+	LoginFailed         = Type{"login-failed"}
+	LoginRequired       = Type{"login-required"}
+	LoginThrottled      = Type{"login-throttled"}
+	NotAnApp            = Type{"not-an-app"}
+	NotOwner            = Type{"not-owner"}
+	NotReady            = Type{"not-ready"}
+	NotRunning          = Type{"not-running"}
+	OwnerNotMember      = Type{"owner-not-member"}
+	QuotaExceeded       = Type{"quota-exceeded"}
+	ReadOnlyKey         = Type{"read-only-key"}
+	RelayUnavailable    = Type{"relay-unavailable"}
+	SetupToken          = Type{"setup-token"}
+	Unauthenticated     = Type{"unauthenticated"}
 )
 
 // Single sign-on's failures.

@@ -15,7 +15,7 @@ var stable = []string{
 	"already-set-up", "app-busy", "app-token", "app-unauthenticated", "app-unavailable",
 	"app-unreachable", "app-websocket", "apps-unavailable", "bad-framing", "bad-host",
 	"bad-next", "bad-origin", "bad-request", "bad-request-target", "cannot-adopt", "conflict", "cross-origin",
-	"csrf", "draining", "events-unavailable", "forbidden", "headers-too-large", "home-in-use",
+	"csrf", "database-unavailable", "draining", "events-unavailable", "forbidden", "headers-too-large", "home-in-use",
 	"http-error", "internal", "invalid", "invalid-cursor", "invalid-name", "invalid-state",
 	"login-failed", "login-refused", "login-required", "login-throttled", "login-unavailable",
 	"method-not-allowed", "no-such-app", "not-an-app", "not-found", "not-owner", "not-ready",

@@ -151,6 +151,12 @@ func (w *Watcher) reset() {
 	}
 }
 
+// listenRetryMax caps the pause between attempts to LISTEN again. It is
+// short because every moment without the feed is a moment the event
+// streams are blind, and an attempt against a database that is down costs
+// one refused connection.
+const listenRetryMax = 2 * time.Second
+
 // Run listens until ctx ends, reconnecting with backoff.
 func (w *Watcher) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
@@ -172,7 +178,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		case <-ctx.Done():
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, listenRetryMax)
 	}
 	w.reset()
 }

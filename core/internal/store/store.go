@@ -53,6 +53,9 @@ func Open(ctx context.Context, url string, logger hclog.Logger) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w; check database { url = … }", redact(err))
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)

@@ -182,3 +182,20 @@ export interface List<T> {
   items: T[];
   next_cursor?: string;
 }
+
+/**
+ * Orphan is a runtime session the database does not know (for example
+ * after a restore from backup). Its ids are the runtime's labels, unchecked.
+ */
+export interface Orphan {
+  id: string;
+  runtime: string;
+  session_id: string;
+  user_id: string;
+  org_id: string;
+  template: string;
+  labels: Record<string, string>;
+  runtime_state: string;
+  first_seen: string;
+  last_seen: string;
+}

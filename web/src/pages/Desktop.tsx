@@ -48,9 +48,13 @@ export function DesktopPage({ id }: { id: string }) {
 
   useEffect(
     () =>
-      subscribeSessions((ev) => {
-        if (ev.id === id) setSession((s) => s && applyEvent(s, ev));
-      }, setLive),
+      subscribeSessions(
+        (ev) => {
+          if (ev.id === id) setSession((s) => s && applyEvent(s, ev));
+        },
+        setLive,
+        () => setGeneration((g) => g + 1), // changes may have been missed: reload
+      ),
     [id],
   );
 

@@ -96,9 +96,7 @@ func startServer() (string, error) {
 	defer cancel()
 	log := hclog.New(&hclog.LoggerOptions{Name: "storetest", Level: hclog.Warn, Output: os.Stderr})
 	// Throwaway data: durability only costs time here.
-	server, err = pgembed.Start(ctx, pgembed.Options{Dir: dir, Logger: log, Settings: map[string]string{
-		"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
-	}})
+	server, err = pgembed.Start(ctx, pgembed.Options{Dir: dir, Logger: log, Settings: throwaway})
 	if err != nil {
 		return "", fmt.Errorf("start a private PostgreSQL for tests (or set %s): %w", EnvURL, err)
 	}
@@ -109,7 +107,14 @@ func startServer() (string, error) {
 // ends, and returns its URL.
 func EmptyDatabase(t testing.TB) string {
 	t.Helper()
-	b := base(t)
+	return emptyDatabaseOn(t, base(t), true)
+}
+
+// emptyDatabaseOn is EmptyDatabase on the server of superuser URL b; drop
+// says whether to drop it when the test ends (a private server goes with
+// all its databases).
+func emptyDatabaseOn(t testing.TB, b string, drop bool) string {
+	t.Helper()
 	raw := make([]byte, 8)
 	if _, err := rand.Read(raw); err != nil {
 		t.Fatal(err)
@@ -121,6 +126,9 @@ func EmptyDatabase(t testing.TB) string {
 		t.Fatalf("storetest: create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
+		if !drop {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := adminExec(ctx, b, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
@@ -137,7 +145,12 @@ func EmptyDatabase(t testing.TB) string {
 // MigratedDatabase is EmptyDatabase with the schema applied.
 func MigratedDatabase(t testing.TB) string {
 	t.Helper()
-	u := EmptyDatabase(t)
+	return migrated(t, EmptyDatabase(t))
+}
+
+// migrated applies the schema to the database at u and returns u.
+func migrated(t testing.TB, u string) string {
+	t.Helper()
 	if _, err := store.Migrate(context.Background(), u, nil); err != nil {
 		t.Fatalf("storetest: migrate: %v", err)
 	}

@@ -6,11 +6,13 @@
 // or fail with ATRIUM_E2E_REQUIRE_SESSIONS=1. The core's stop removes the
 // run's containers and home volumes, whether the tests passed or not.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import {
   adminPassword,
   apiSession,
   createUser,
+  docker,
   launch,
   memberPassword,
   needSessions,
@@ -169,6 +171,56 @@ describe("a desktop session", () => {
     assert.equal((await api("GET", `/sessions/${id}`)).status, 404);
     assert.equal((await api("POST", `/sessions/${id}/connect`)).status, 404);
     assert.equal((await api("POST", `/sessions/${id}/stop`)).status, 404);
+    await page.context().close();
+  });
+
+  it("shows an orphaned session to the platform admin, who destroys it and keeps the home", async (t) => {
+    if (needSessions(t, skip) || !core || !browser) return;
+    assert.ok(sessionPath, "the first test started a session");
+    // An orphan as a database restored from backup leaves one: a container
+    // carrying this installation's labels for a session the database does
+    // not know. It is a copy of the running desktop's container's labels
+    // with a new session id, mounting the same home (so teardown finds it).
+    const id = sessionPath.split("/").pop() ?? "";
+    const cid = (await docker(["ps", "-q", "--filter", `label=atrium.session=${id}`])).trim();
+    assert.ok(cid, `no running container for session ${id}`);
+    const [info] = JSON.parse(await docker(["inspect", cid]));
+    const home = info.Mounts.find((/** @type {{Type: string}} */ m) => m.Type === "volume");
+    assert.ok(home, "the desktop's container mounts no home volume");
+    const orphanID = randomUUID();
+    const labels = { ...info.Config.Labels, "atrium.session": orphanID };
+    const orphanName = `atrium-orphan-${orphanID.slice(0, 8)}`;
+    await docker([
+      "run", "-d", "--name", orphanName,
+      ...Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+      "-v", `${home.Name}:/mnt/home:ro`, "--entrypoint", "sleep", info.Config.Image, "infinity",
+    ]);
+
+    const { page, problems } = await newPage(browser, core);
+    await signIn(page, "admin", adminPassword);
+    await page.getByRole("link", { name: "Orphans" }).click();
+    await page.getByRole("heading", { level: 1, name: "Orphaned sessions" }).waitFor();
+    // The resync (every 30 s) records it; the page shows what it recorded.
+    const row = page.locator("tr", { hasText: orphanID });
+    const deadline = Date.now() + 75_000;
+    while (!(await row.count())) {
+      assert.ok(Date.now() < deadline, "the orphan was not listed within 75 s");
+      await new Promise((r) => setTimeout(r, 3000));
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: "Orphaned sessions" }).waitFor();
+    }
+    assert.match((await row.textContent()) ?? "", /desktop/, "the row names the template");
+    await screenshot(page, "admin-orphans");
+
+    await row.getByRole("button", { name: `Destroy ${orphanID}` }).click();
+    const dialog = page.getByRole("dialog", { name: "Destroy this session?" });
+    await screenshot(page, "admin-orphan-destroy");
+    await dialog.getByRole("button", { name: "Destroy session" }).click();
+    await page.getByRole("status").filter({ hasText: `Session ${orphanID} destroyed.` }).waitFor();
+    await row.waitFor({ state: "detached" });
+    assert.equal((await docker(["ps", "-aq", "--filter", `name=${orphanName}`])).trim(), "", "the orphan's container is still there");
+    assert.equal((await docker(["volume", "ls", "-q", "--filter", `name=${home.Name}`])).trim(), home.Name, "the home volume went too");
+    assert.deepEqual(problems, []);
     await page.context().close();
   });
 
