@@ -221,14 +221,17 @@ func TestReconnectStorm(t *testing.T) {
 			name, pw := fmt.Sprintf("storm%03d", u), fmt.Sprintf("storm password %03d", u)
 			cli <- struct{}{}
 			code, out := runAtriumStdin(t, 60*time.Second, pw+"\n", "admin", "create-user", "-config", dc.path, "-username", name, "-org", "default")
-			<-cli
 			if code != 0 {
+				<-cli
 				errs <- fmt.Errorf("create %s: exit %d:\n%s", name, code, out)
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*desktopTimeout)
 			defer cancel()
+			// Logins hash a password each: a few at once, or a loaded
+			// box answers them after the client's 30 s.
 			cl, err := harness.Login(ctx, "http://"+dc.addr, name, pw)
+			<-cli
 			if err != nil {
 				errs <- err
 				return
