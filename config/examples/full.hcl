@@ -80,6 +80,23 @@ server {
   # "Authorization: Bearer …" (Prometheus: authorization { credentials_file }).
   metrics_listen       = "127.0.0.1:9464"
   metrics_bearer_token = env("ATRIUM_METRICS_TOKEN") # or file("/etc/atrium/metrics.token")
+
+  # Reverse proxies in front of the core, as CIDR prefixes. A request from
+  # one of them is counted as coming from the client its X-Forwarded-For
+  # names (read from the right, skipping these proxies), for every
+  # per-address limit (logins, relay upgrades, invalid tickets, session
+  # requests) and the security log. Without it, every client behind the
+  # proxy shares the proxy's address and one budget. List only your
+  # proxies: a listed address can name any client address it likes.
+  # Default: none (the peer's address is the client's).
+  trusted_proxies = ["10.0.0.5/32"]
+
+  # Desktop relays (open desktops) one user may hold on this core, and the
+  # core's total. Past the first a new desktop is refused with 429
+  # (problem type relay-user-limit) and Retry-After; past the second
+  # with 503 (relay-server-limit) and Retry-After. Defaults 8 and 2000.
+  relays_per_user = 8
+  relays_per_core = 2000
 }
 
 # An external PostgreSQL. Leave the block out and the core runs its own

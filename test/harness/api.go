@@ -23,6 +23,9 @@ type Client struct {
 	Cookie, CSRF string
 	// HTTP is the client used; nil means one with a 30 s timeout.
 	HTTP *http.Client
+	// Header is added to every request, e.g. an X-Forwarded-For that
+	// gives a test client an address of its own behind a trusted proxy.
+	Header http.Header
 }
 
 // SessionCookie is the name of the core's login cookie.
@@ -64,6 +67,16 @@ func (c *Client) Do(ctx context.Context, method, path string, body any) (int, []
 	return code, b, err
 }
 
+// DoHeader is Do that also returns the answer's headers (Retry-After, for
+// one).
+func (c *Client) DoHeader(ctx context.Context, method, path string, body any) (int, []byte, http.Header, error) {
+	code, b, resp, err := c.do(ctx, method, path, body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return code, b, resp.Header, nil
+}
+
 func (c *Client) do(ctx context.Context, method, path string, body any) (int, []byte, *http.Response, error) {
 	var rd io.Reader
 	if body != nil {
@@ -85,6 +98,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (int, []
 	}
 	if c.CSRF != "" {
 		req.Header.Set("X-CSRF-Token", c.CSRF)
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
 	}
 	hc := c.HTTP
 	if hc == nil {

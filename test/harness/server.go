@@ -53,6 +53,9 @@ func StartServer(ctx context.Context, atrium, config, addr string) (*Server, err
 // Output is what the core printed so far.
 func (s *Server) Output() string { return s.out.String() }
 
+// Pid is the core's process id, for reading its /proc figures.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Stop ends the core with SIGTERM, and SIGKILL after grace.
 func (s *Server) Stop(grace time.Duration) {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
 	"github.com/atrium-hq/atrium/core/internal/authn"
+	"github.com/atrium-hq/atrium/core/internal/clientaddr"
 	"github.com/atrium-hq/atrium/core/internal/framing"
 	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/pluginhost"
@@ -63,6 +65,9 @@ type Deps struct {
 	// meant for sessions' apps (app hosts, /apps/ in path mode) to the app
 	// proxy, so the core's own routes never answer on an app host.
 	AppRouter fiber.Handler
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (server { trusted_proxies }); see package clientaddr.
+	TrustedProxies []netip.Prefix
 	// ProviderLogout, if set, returns the logout URL of the provider whose
 	// auth plugin opened a login session ("" when it has none); logout
 	// calls it after revoking the session.
@@ -118,6 +123,8 @@ func New(deps Deps) *Server {
 	// First on every request, whatever route or proxy it is for: a
 	// request two parsers could frame differently is refused here.
 	s.app.Use(framing.Middleware())
+	// Before anything counts or logs a client's address.
+	s.app.Use(clientaddr.Middleware(deps.TrustedProxies))
 	s.app.Use(s.closeWhileDraining)
 	if deps.AppRouter != nil {
 		s.app.Use(deps.AppRouter)

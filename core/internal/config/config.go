@@ -73,6 +73,16 @@ type Server struct {
 	// "Authorization: Bearer …". A secret: never log it. Required when
 	// MetricsListen is not a loopback address.
 	MetricsBearerToken string
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For names the client (see package clientaddr). Empty:
+	// the peer's address is the client's.
+	TrustedProxies []netip.Prefix
+	// RelaysPerUser caps the desktop relays one user holds open on this
+	// core; past it a new one is answered 429 with Retry-After. Default 8.
+	RelaysPerUser int
+	// RelaysPerCore caps this core's desktop relays; past it a new one is
+	// answered 503 with Retry-After. Default 2000.
+	RelaysPerCore int
 	// DeclRange is the block header, or the zero Range when the file has
 	// no server block.
 	DeclRange hcl.Range

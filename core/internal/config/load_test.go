@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -28,6 +29,9 @@ func TestParseEmptyUsesDefaults(t *testing.T) {
 	}
 	if s.DrainGrace != 5*time.Second || s.DrainTimeout != 30*time.Second || s.PluginTimeout != 10*time.Second {
 		t.Errorf("timeouts %v %v %v, want 5s 30s 10s", s.DrainGrace, s.DrainTimeout, s.PluginTimeout)
+	}
+	if s.RelaysPerUser != 8 || s.RelaysPerCore != 2000 || s.TrustedProxies != nil {
+		t.Errorf("relay caps %d %d, trusted proxies %v; want 8 2000 and none", s.RelaysPerUser, s.RelaysPerCore, s.TrustedProxies)
 	}
 	if cfg.Database != nil || len(cfg.Plugins)+len(cfg.Runtimes)+len(cfg.Templates) != 0 {
 		t.Errorf("empty file decoded to blocks: %+v", cfg)
@@ -63,6 +67,9 @@ server {
   drain_grace      = "0s"
   drain_timeout    = "1m"
   plugin_timeout   = "2s"
+  trusted_proxies  = ["10.0.0.5/32", "fd00::1/64"]
+  relays_per_user  = 16
+  relays_per_core  = 500
 }
 database {
   url = "postgres://atrium@db.example.com/atrium"
@@ -127,6 +134,9 @@ template "small" {
 	if s.DrainGrace != 0 || s.DrainTimeout != time.Minute || s.PluginTimeout != 2*time.Second {
 		t.Errorf("timeouts %v %v %v", s.DrainGrace, s.DrainTimeout, s.PluginTimeout)
 	}
+	if s.RelaysPerUser != 16 || s.RelaysPerCore != 500 || fmt.Sprint(s.TrustedProxies) != "[10.0.0.5/32 fd00::/64]" {
+		t.Errorf("relay caps %d %d, trusted proxies %v", s.RelaysPerUser, s.RelaysPerCore, s.TrustedProxies)
+	}
 	if s.DeclRange.Start.Line != 2 {
 		t.Errorf("server DeclRange line %d, want 2", s.DeclRange.Start.Line)
 	}
@@ -150,7 +160,7 @@ template "small" {
 	if r == nil || len(r.Networks) != 2 || r.Networks[0] != want[0] || r.Networks[1] != want[1] {
 		t.Fatalf("runtime networks = %v, want %v", r.Networks, want)
 	}
-	if r.Config == nil || r.PluginRange.Start.Line != 25 {
+	if r.Config == nil || r.PluginRange.Start.Line != 28 {
 		t.Errorf("runtime config %v, plugin range line %d", r.Config, r.PluginRange.Start.Line)
 	}
 	if w := cfg.Workspace("desktop"); w == nil || w.Config == nil {
@@ -268,6 +278,21 @@ func TestParseErrors(t *testing.T) {
 			name: "bad durations",
 			src:  "server {\n  shutdown_timeout = \"15\"\n  plugin_timeout = \"0s\"\n  drain_grace = \"-1s\"\n}\n",
 			want: []wantDiag{{2, "Invalid duration"}, {3, "Invalid duration"}, {4, "Invalid duration"}},
+		},
+		{
+			name: "bad relay caps",
+			src:  "server {\n  relays_per_user = 0\n  relays_per_core = 2.5\n}\n",
+			want: []wantDiag{{2, "Invalid relay cap"}, {3, "Invalid relay cap"}},
+		},
+		{
+			name: "relay cap per user above the core's",
+			src:  "server {\n  relays_per_core = 10\n  relays_per_user = 11\n}\n",
+			want: []wantDiag{{3, "Invalid relay cap"}},
+		},
+		{
+			name: "bad trusted proxies point at the element",
+			src:  "server {\n  trusted_proxies = [\n    \"10.0.0.5/32\",\n    \"proxy.example.com\",\n    \"0.0.0.0/0\",\n  ]\n}\n",
+			want: []wantDiag{{4, "Invalid trusted proxy network"}, {5, "Invalid trusted proxy network"}},
 		},
 		{
 			name: "drain timeout under both names",

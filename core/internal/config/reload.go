@@ -168,6 +168,11 @@ func restartChanges(running, next *Config) []string {
 	add("server.drain_timeout", a.DrainTimeout != b.DrainTimeout)
 	add("server.plugin_timeout", a.PluginTimeout != b.PluginTimeout)
 	add("server.secrets_key_file", a.SecretsKeyFile != b.SecretsKeyFile)
+	add("server.metrics_listen", a.MetricsListen != b.MetricsListen)
+	add("server.metrics_bearer_token", a.MetricsBearerToken != b.MetricsBearerToken)
+	add("server.trusted_proxies", !slices.Equal(a.TrustedProxies, b.TrustedProxies))
+	add("server.relays_per_user", a.RelaysPerUser != b.RelaysPerUser)
+	add("server.relays_per_core", a.RelaysPerCore != b.RelaysPerCore)
 	switch {
 	case (running.Database == nil) != (next.Database == nil):
 		add("database", true)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -121,7 +122,7 @@ func TestReloadNamesEveryChangeOnlyARestartApplies(t *testing.T) {
 			}
 			// Not half-applied: what a restart applies keeps its running value.
 			c := r.Config
-			if c.Server != running.Server || *c.Database != *running.Database ||
+			if !reflect.DeepEqual(c.Server, running.Server) || *c.Database != *running.Database ||
 				!slices.Equal(c.Plugins, running.Plugins) || !slices.Equal(c.Runtimes, running.Runtimes) ||
 				len(c.Auths) != len(running.Auths) || c.Auths[0] != running.Auths[0] {
 				t.Errorf("the reloaded config took a change only a restart applies: %+v", c)
@@ -236,6 +237,37 @@ template "b" {
 	for _, w := range []string{`template "b" uses runtime "k8s"`, "restart to apply"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+}
+
+// TestReloadNamesEveryServerSetting: a change to any field of the server
+// block is named for a restart, so a setting added later cannot be
+// silently dropped by a reload.
+func TestReloadNamesEveryServerSetting(t *testing.T) {
+	running, _ := parseBoth(t, reloadBase, reloadBase)
+	typ := reflect.TypeOf(running.Server)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Name == "DeclRange" {
+			continue // where the block stands in the file, not a setting
+		}
+		next := *running
+		v := reflect.ValueOf(&next.Server).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(v.String() + "x")
+		case reflect.Int, reflect.Int64:
+			v.SetInt(v.Int() + 1)
+		case reflect.Bool:
+			v.SetBool(!v.Bool())
+		case reflect.Slice:
+			v.Set(reflect.Append(v, reflect.Zero(v.Type().Elem())))
+		default:
+			t.Fatalf("server field %s has kind %s: teach this test to change it", f.Name, v.Kind())
+		}
+		if got := restartChanges(running, &next); len(got) != 1 {
+			t.Errorf("a change to server field %s gives %q, want it named once", f.Name, got)
 		}
 	}
 }

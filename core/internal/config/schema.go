@@ -32,6 +32,9 @@ var serverSchema = &hcl.BodySchema{
 		{Name: "secrets_key_file"},
 		{Name: "metrics_listen"},
 		{Name: "metrics_bearer_token"},
+		{Name: "trusted_proxies"},
+		{Name: "relays_per_user"},
+		{Name: "relays_per_core"},
 	},
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +21,8 @@ const (
 	defaultDrainGrace    = 5 * time.Second
 	defaultDrainTimeout  = 30 * time.Second
 	defaultPluginTimeout = 10 * time.Second
+	defaultRelaysPerUser = 8
+	defaultRelaysPerCore = 2000
 )
 
 // server decodes the server block, which may be nil, and fills defaults.
@@ -29,6 +32,8 @@ func (d *decoder) server(b *hcl.Block) Server {
 		DrainGrace:    defaultDrainGrace,
 		DrainTimeout:  defaultDrainTimeout,
 		PluginTimeout: defaultPluginTimeout,
+		RelaysPerUser: defaultRelaysPerUser,
+		RelaysPerCore: defaultRelaysPerCore,
 	}
 	var attrs hcl.Attributes
 	if b != nil {
@@ -86,7 +91,63 @@ func (d *decoder) server(b *hcl.Block) Server {
 	d.drain(attrs, &s)
 	d.metrics(attrs, &s)
 	d.positiveDuration(attrs["plugin_timeout"], &s.PluginTimeout)
+	d.trustedProxies(attrs["trusted_proxies"], &s)
+	d.positiveInt(attrs["relays_per_user"], &s.RelaysPerUser, "Invalid relay cap", "relays_per_user is how many desktops one user may have open on this core at once: a whole number above zero, such as 8.")
+	d.positiveInt(attrs["relays_per_core"], &s.RelaysPerCore, "Invalid relay cap", "relays_per_core is how many desktops this core carries at once: a whole number above zero, such as 2000.")
+	if s.RelaysPerUser > s.RelaysPerCore {
+		if a := attrs["relays_per_user"]; a != nil {
+			d.errorf(a.Expr.Range(), "Invalid relay cap", "relays_per_user (%d) is above relays_per_core (%d): one user could take the whole core; lower it or raise relays_per_core.", s.RelaysPerUser, s.RelaysPerCore)
+		}
+	}
 	return s
+}
+
+// trustedProxies decodes trusted_proxies, a list of CIDR prefixes. A
+// prefix that holds every address is refused: any client could then name
+// its own address and escape per-address limits.
+func (d *decoder) trustedProxies(a *hcl.Attribute, s *Server) {
+	var nets []string
+	if !d.strList(a, &nets) {
+		return
+	}
+	for i, n := range nets {
+		p, err := netip.ParsePrefix(strings.TrimSpace(n))
+		switch {
+		case err != nil:
+			d.errorf(elementRange(a, i), "Invalid trusted proxy network",
+				`Each entry is the CIDR prefix of a reverse proxy in front of the core, such as "10.0.0.5/32" or "fd00::/64": %s.`, err)
+		case p.Bits() == 0:
+			d.errorf(elementRange(a, i), "Invalid trusted proxy network",
+				"%s trusts every address, so any client could choose the address its limits are counted by; list only your proxies' networks.", p)
+		default:
+			s.TrustedProxies = append(s.TrustedProxies, p.Masked())
+		}
+	}
+}
+
+// positiveInt stores a whole-number attribute that must be above zero.
+func (d *decoder) positiveInt(a *hcl.Attribute, dst *int, summary, detail string) {
+	if v, ok := d.positiveWhole(a, summary, detail); ok {
+		*dst = int(v)
+	}
+}
+
+// positiveWhole reads a whole-number attribute that must be above zero;
+// false when it is absent or invalid (then reported).
+func (d *decoder) positiveWhole(a *hcl.Attribute, summary, detail string) (int64, bool) {
+	if a == nil {
+		return 0, false
+	}
+	n, ok := d.number(a)
+	if !ok {
+		return 0, false
+	}
+	v, acc := n.Int64()
+	if !n.IsInt() || acc != 0 || v <= 0 {
+		d.errorf(a.Expr.Range(), summary, "%s", detail)
+		return 0, false
+	}
+	return v, true
 }
 
 // database decodes the database block. Its URL usually carries a

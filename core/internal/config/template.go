@@ -43,15 +43,8 @@ func (d *decoder) template(b *hcl.Block) *Template {
 			}
 		}
 	}
-	if a := attrs["pids"]; a != nil {
-		if n, ok := d.number(a); ok {
-			v, acc := n.Int64()
-			if !n.IsInt() || acc != 0 || v <= 0 {
-				d.errorf(a.Expr.Range(), "Invalid process limit", "pids is a whole number above zero, such as 512.")
-			} else {
-				t.Pids = v
-			}
-		}
+	if v, ok := d.positiveWhole(attrs["pids"], "Invalid process limit", "pids is a whole number above zero, such as 512."); ok {
+		t.Pids = v
 	}
 	d.limitDuration(attrs["idle_timeout"], &t.IdleTimeout)
 	d.limitDuration(attrs["max_lifetime"], &t.MaxLifetime)

@@ -85,6 +85,7 @@ var (
 	RelaySessionRestarted  = Type{"relay-session-restarted"}
 	RelaySessionNotRunning = Type{"relay-session-not-running"}
 	RelayUpstream          = Type{"relay-upstream"}
+	RelayUpstreamBusy      = Type{"relay-upstream-busy"}
 	RelayTicketStore       = Type{"relay-ticket-store"}
 	RelayHandshake         = Type{"relay-handshake"}
 	RelayUserLimit         = Type{"relay-user-limit"}

@@ -24,7 +24,7 @@ var stable = []string{
 	"relay-server-limit", "relay-session-not-running", "relay-session-restarted",
 	"relay-subprotocol", "relay-ticket-invalid", "relay-ticket-missing",
 	"relay-ticket-rate-limited", "relay-ticket-session", "relay-ticket-store",
-	"relay-unavailable", "relay-upstream", "relay-user-limit", "request-timeout",
+	"relay-unavailable", "relay-upstream", "relay-upstream-busy", "relay-user-limit", "request-timeout",
 	"setup-token", "too-large", "unauthenticated", "unauthorized", "unavailable",
 }
 

@@ -28,6 +28,12 @@ const Subprotocol = "binary"
 // running instance; the handler answers 409.
 var ErrSessionNotRunning = errors.New("session is not running")
 
+// ErrUpstreamBusy is what a Dial returns (wrapped) when the session's
+// server is too busy to take another connection now, e.g. with other
+// handshakes; the handler answers 429 with Retry-After, since the client
+// should come back shortly, not give up.
+var ErrUpstreamBusy = errors.New("the session's server is busy")
+
 // Upstream is how to reach a session's VNC port right now.
 type Upstream struct {
 	// InstanceID is the session's current instance; it must equal the
@@ -258,7 +264,11 @@ func (h *handler) serve(c *fiber.Ctx) error {
 		return h.refuse(c, refuseUpstream, sessionID, errors.New("lookup returned no Dial"))
 	}
 	conn, err := up.Dial(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrUpstreamBusy):
+		c.Set(fiber.HeaderRetryAfter, "2")
+		return h.refuse(c, refuseUpstreamBusy, sessionID, err)
+	case err != nil:
 		return h.refuse(c, refuseUpstream, sessionID, err)
 	}
 	return h.upgrade(c, conn, Owner{SessionID: sessionID, UserID: t.UserID, Grant: t.Grant})

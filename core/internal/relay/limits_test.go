@@ -2,7 +2,9 @@ package relay_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,4 +99,29 @@ func TestRelayRateLimits(t *testing.T) {
 		}
 		refused(t, e, e.ticket(t, "u1", "s1"), http.StatusTooManyRequests, "relay-rate-limited")
 	})
+}
+
+// TestRelayUpstreamBusy: a Dial that finds the session's server busy
+// (relay.ErrUpstreamBusy, e.g. the core's VNC handshake gate full) is
+// answered 429 relay-upstream-busy with Retry-After, not 502: the client
+// should come back shortly.
+func TestRelayUpstreamBusy(t *testing.T) {
+	e := newEnv(t, echo, relay.Options{})
+	e.mu.Lock()
+	inst := e.instance
+	e.lookup = func(context.Context, string) (relay.Upstream, error) {
+		return relay.Upstream{InstanceID: inst, Dial: func(context.Context) (net.Conn, error) {
+			return nil, fmt.Errorf("%w: every handshake slot is taken", relay.ErrUpstreamBusy)
+		}}, nil
+	}
+	e.mu.Unlock()
+	_, resp, err := e.dial("s1", e.ticket(t, "u1", "s1"), testOrigin, []string{relay.Subprotocol})
+	if err == nil || resp == nil {
+		t.Fatalf("dial with a busy upstream: %v; want a refusal", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(string(b), "relay-upstream-busy") {
+		t.Fatalf("busy upstream: %d Retry-After %q %s; want 429 relay-upstream-busy problem+json with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
 }

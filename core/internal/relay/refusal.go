@@ -33,6 +33,7 @@ var (
 	refuseUserRelays      = Refusal{http.StatusTooManyRequests, problem.RelayUserLimit, "you have as many desktops open on this server as it allows; close one and try again"}
 	refuseUpgrades        = Refusal{http.StatusTooManyRequests, problem.RelayRateLimited, "too many relay requests from your address; wait the Retry-After seconds"}
 	refuseBadTickets      = Refusal{http.StatusTooManyRequests, problem.RelayTicketRateLimited, "too many invalid relay tickets from your address; wait the Retry-After seconds, then ask the API for a new ticket"}
+	refuseUpstreamBusy    = Refusal{http.StatusTooManyRequests, problem.RelayUpstreamBusy, "the session's display is busy with other connections; wait the Retry-After seconds and try again"}
 	refuseCoreRelays      = Refusal{http.StatusServiceUnavailable, problem.RelayServerLimit, "this server carries as many desktops as it allows; try again shortly"}
 )
 

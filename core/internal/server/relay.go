@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/atrium-hq/atrium/core/internal/access"
 	"github.com/atrium-hq/atrium/core/internal/appproxy"
+	"github.com/atrium-hq/atrium/core/internal/config"
 	"github.com/atrium-hq/atrium/core/internal/metrics"
 	"github.com/atrium-hq/atrium/core/internal/relay"
 	"github.com/atrium-hq/atrium/core/internal/session"
@@ -24,16 +26,24 @@ import (
 // vncAuthTimeout bounds the core's VNC handshake with a session's server.
 const vncAuthTimeout = 10 * time.Second
 
+// vncGateWait bounds the wait for a handshake slot with a busy desktop
+// (see vncauth.Gate): past it the relay answers 429 with Retry-After,
+// well inside the relay's 10 s dial bound.
+const vncGateWait = 4 * time.Second
+
 // vncRelay builds the relay's WebSocket handler: after the ticket and the
 // Origin pass, it dials the session's primary port through its runtime,
 // authenticates to the VNC server with the session's password, and greets
 // the browser with an already-authenticated stream.
-func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, m *metrics.Relay, log hclog.Logger) (fiber.Handler, error) {
-	u, err := url.Parse(publicURL)
+func vncRelay(cfg config.Server, st *store.Store, sessions *session.Manager, tickets relay.Tickets, reg *relay.Registry, m *metrics.Relay, log hclog.Logger) (fiber.Handler, error) {
+	u, err := url.Parse(cfg.PublicURL)
 	if err != nil {
-		return nil, fmt.Errorf("server { public_url } %q: %w", publicURL, err)
+		return nil, fmt.Errorf("server { public_url } %q: %w", cfg.PublicURL, err)
 	}
 	origin := u.Scheme + "://" + u.Host
+	// Bounds the handshakes with each session's VNC server (see
+	// vncauth.MaxHandshakes).
+	var handshakes vncauth.Gate
 	lookup := func(ctx context.Context, id string) (relay.Upstream, error) {
 		sid, err := uuid.Parse(id)
 		if err != nil {
@@ -46,21 +56,39 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 			return relay.Upstream{}, relay.ErrSessionNotRunning
 		}
 		return relay.Upstream{InstanceID: s.InstanceID, Dial: func(ctx context.Context) (net.Conn, error) {
-			c, err := sessions.DialPrimary(ctx, s)
+			p, err := sessions.Primary(ctx, s)
 			if err != nil {
 				return nil, err
 			}
-			if c.Protocol != workspace.ProtocolVNC {
-				c.Conn.Close()
-				return nil, fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, c.Protocol)
+			if p.Protocol != workspace.ProtocolVNC {
+				return nil, fmt.Errorf("session %s is not a desktop (protocol %q)", s.ID, p.Protocol)
 			}
-			if err := vncauth.Authenticate(c.Conn, c.Secrets["vnc_password"], vncAuthTimeout); err != nil {
-				c.Conn.Close()
+			// Only the connection and its handshake wait for a slot, not
+			// the runtime calls before them.
+			var conn net.Conn
+			wait, cancel := context.WithTimeout(ctx, vncGateWait)
+			defer cancel()
+			err = handshakes.Do(wait, s.ID.String(), func() error {
+				c, err := p.Dial(ctx)
+				if err != nil {
+					return err
+				}
+				if err := vncauth.Authenticate(c, p.Secrets["vnc_password"], vncAuthTimeout); err != nil {
+					c.Close()
+					return err
+				}
+				conn = c
+				return nil
+			})
+			if errors.Is(err, vncauth.ErrBusy) {
+				return nil, fmt.Errorf("%w: %w", relay.ErrUpstreamBusy, err)
+			}
+			if err != nil {
 				return nil, err
 			}
 			// The user is here: the session is not idle.
 			_ = st.TouchSessionActivity(ctx, store.SystemScope(), s.ID)
-			return c.Conn, nil
+			return conn, nil
 		}}, nil
 	}
 	return relay.Handler(relay.HandlerOptions{
@@ -71,6 +99,8 @@ func vncRelay(publicURL string, st *store.Store, sessions *session.Manager, tick
 		Logger:         log,
 		Greet:          vncauth.Greet,
 		Metrics:        m,
+		MaxPerUser:     cfg.RelaysPerUser,
+		MaxRelays:      cfg.RelaysPerCore,
 	})
 }
 

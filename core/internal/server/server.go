@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	relays := relay.NewRegistry()
 	tickets := api.NewTickets(st)
-	vnc, err := vncRelay(cfg.Server.PublicURL, st, sessions, tickets, relays, reg.Relay(), log.Named("relay"))
+	vnc, err := vncRelay(cfg.Server, st, sessions, tickets, relays, reg.Relay(), log.Named("relay"))
 	if err != nil {
 		return err
 	}
@@ -161,6 +161,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Sessions: sessions, Tickets: tickets, VNC: vnc, Extra: ssoW.routes, ProviderLogout: ssoW.svc.LogoutURL,
 		Apps: apps, AppRouter: apps.Middleware(), KindName: newKindNames(cfg, sessions, host).name,
 		Metrics: reg.API(), Logins: reg.Logins(),
+		TrustedProxies: cfg.Server.TrustedProxies,
 	})
 	if reg != nil {
 		observe(reg, observed{store: st, host: host, sessions: sessions, relays: relays, apps: apps})

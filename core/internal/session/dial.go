@@ -29,17 +29,43 @@ type Connection struct {
 // s must come from a scoped read or a checked ticket: it does no access
 // check of its own.
 func (m *Manager) DialPrimary(ctx context.Context, s store.Session) (Connection, error) {
-	tpl := m.Template(s.Template)
-	if tpl == nil {
-		return Connection{}, fmt.Errorf("template %q is no longer configured", s.Template)
-	}
-	ws, err := m.plugins.Workspace(tpl.Workspace)
+	p, err := m.Primary(ctx, s)
 	if err != nil {
 		return Connection{}, err
 	}
+	conn, err := p.Dial(ctx)
+	if err != nil {
+		return Connection{}, err
+	}
+	return Connection{Conn: conn, Protocol: p.Protocol, Secrets: p.Secrets}, nil
+}
+
+// PrimaryPort is a running session's primary port, looked up and ready to
+// dial: what DialPrimary does before it connects.
+type PrimaryPort struct {
+	Protocol workspace.Protocol
+	// Secrets are the session's per-session secrets.
+	Secrets map[string]string
+	// Dial connects to the tunnel the runtime answered.
+	Dial func(ctx context.Context) (net.Conn, error)
+}
+
+// Primary asks the workspace and the runtime how to reach s's primary
+// port, without connecting yet, so a caller can bound the connections it
+// opens (the relay's VNC handshakes) apart from the runtime calls. The
+// same rules as DialPrimary apply.
+func (m *Manager) Primary(ctx context.Context, s store.Session) (PrimaryPort, error) {
+	tpl := m.Template(s.Template)
+	if tpl == nil {
+		return PrimaryPort{}, fmt.Errorf("template %q is no longer configured", s.Template)
+	}
+	ws, err := m.plugins.Workspace(tpl.Workspace)
+	if err != nil {
+		return PrimaryPort{}, err
+	}
 	desc, err := ws.Describe(ctx, workspace.DescribeRequest{})
 	if err != nil {
-		return Connection{}, fmt.Errorf("the workspace %q could not describe itself: %w", tpl.Workspace, err)
+		return PrimaryPort{}, fmt.Errorf("the workspace %q could not describe itself: %w", tpl.Workspace, err)
 	}
 	port := 0
 	for _, p := range desc.Ports {
@@ -48,25 +74,22 @@ func (m *Manager) DialPrimary(ctx context.Context, s store.Session) (Connection,
 		}
 	}
 	if port == 0 {
-		return Connection{}, fmt.Errorf("the workspace %q describes no primary port", tpl.Workspace)
+		return PrimaryPort{}, fmt.Errorf("the workspace %q describes no primary port", tpl.Workspace)
 	}
 	rt, err := m.plugins.Runtime(s.Runtime)
 	if err != nil {
-		return Connection{}, err
+		return PrimaryPort{}, err
 	}
 	t, err := rt.OpenTunnel(ctx, runtime.TunnelRequest{SessionID: s.ID.String(), Handle: handleOf(s), Port: port})
 	if err != nil {
-		return Connection{}, fmt.Errorf("open tunnel: %w", err)
+		return PrimaryPort{}, fmt.Errorf("open tunnel: %w", err)
 	}
 	secrets, err := m.sealer.Open(s.OrgID, s.UserID, s.SecretsSealed)
 	if err != nil {
-		return Connection{}, err
+		return PrimaryPort{}, err
 	}
-	conn, err := m.dialTunnel(ctx, s, t)
-	if err != nil {
-		return Connection{}, err
-	}
-	return Connection{Conn: conn, Protocol: desc.Protocol, Secrets: secrets}, nil
+	dial := func(ctx context.Context) (net.Conn, error) { return m.dialTunnel(ctx, s, t) }
+	return PrimaryPort{Protocol: desc.Protocol, Secrets: secrets, Dial: dial}, nil
 }
 
 // dialTunnel dials a tunnel the runtime answered for s, bound to s's

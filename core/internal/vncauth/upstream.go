@@ -23,6 +23,11 @@ const version38 = "RFB 003.008\n"
 // ErrRefused is returned when the VNC server refuses the password.
 var ErrRefused = errors.New("vnc server refused the session's credentials")
 
+// ErrTurnedAway is returned when the VNC server refuses the connection
+// before any authentication, e.g. because it blacklisted the core's
+// address (see MaxHandshakes).
+var ErrTurnedAway = errors.New("vnc server turned the connection away before authentication")
+
 // Authenticate runs the client side of the RFB 3.8 handshake on conn up to
 // a successful SecurityResult, answering VNC authentication with password.
 // Afterwards the next byte the server expects is the ClientInit, which the
@@ -37,7 +42,17 @@ func Authenticate(conn net.Conn, password string, timeout time.Duration) error {
 	if _, err := io.ReadFull(conn, ver); err != nil {
 		return fmt.Errorf("vnc handshake: read server version: %w", err)
 	}
-	if major, minor, ok := parseVersion(ver); !ok || major != 3 || minor < 8 {
+	major, minor, ok := parseVersion(ver)
+	if ok && major == 3 && minor == 3 {
+		// A 3.3 greeting followed by security type 0 is how a server turns
+		// a client away at once (TigerVNC's blacklist: "Too many security
+		// failures"); say so rather than blame the protocol version.
+		var typ [4]byte
+		if _, err := io.ReadFull(conn, typ[:]); err == nil && binary.BigEndian.Uint32(typ[:]) == 0 {
+			return fmt.Errorf("%w: %s", ErrTurnedAway, readReason(conn))
+		}
+	}
+	if !ok || major != 3 || minor < 8 {
 		return fmt.Errorf("vnc handshake: server speaks %q; Atrium needs RFB 3.8", ver)
 	}
 	if _, err := io.WriteString(conn, version38); err != nil {

@@ -148,3 +148,18 @@ func TestGreetRefusesOtherSecurityType(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestAuthenticateSaysWhenTurnedAway(t *testing.T) {
+	c, s := net.Pipe()
+	go func() {
+		defer s.Close()
+		// TigerVNC's answer to a blacklisted address.
+		reason := "Too many security failures"
+		msg := append([]byte("RFB 003.003\n"), 0, 0, 0, 0, 0, 0, 0, byte(len(reason)))
+		s.Write(append(msg, reason...))
+	}()
+	err := Authenticate(c, "pw", time.Second)
+	if !errors.Is(err, ErrTurnedAway) || !strings.Contains(err.Error(), "Too many security failures") {
+		t.Fatalf("Authenticate = %v, want ErrTurnedAway with the server's reason", err)
+	}
+}
