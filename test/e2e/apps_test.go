@@ -207,7 +207,14 @@ func checkJupyter(t *testing.T, a *harness.App) {
 		}
 	}()
 
-	ws, resp, err := a.DialWebSocket(ctx, "/api/kernels/"+kernel.ID+"/channels?session_id="+randomHex(16), nil)
+	// Only Atrium's app cookie on the upgrade, none Jupyter set on the
+	// requests above: the kernel socket must open on the token the proxy
+	// injects into the upgrade itself.
+	bare, err := a.WithOnlyCookie("atrium_app") // appproxy.PlainAppCookie
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, resp, err := bare.DialWebSocket(ctx, "/api/kernels/"+kernel.ID+"/channels?session_id="+randomHex(16), nil)
 	if err != nil {
 		t.Fatalf("the kernel's channels WebSocket: %v (answer %s)", err, status(resp))
 	}

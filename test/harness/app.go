@@ -183,6 +183,35 @@ func (a *App) DialWebSocket(ctx context.Context, path string, header http.Header
 	return ws, resp, nil
 }
 
+// WithOnlyCookie returns a copy of a whose cookie jar holds only the
+// cookie named name (for example Atrium's app cookie), without those the
+// app itself set since. A request from it is then authenticated by what
+// the proxy adds, not by the app's own session cookie.
+func (a *App) WithOnlyCookie(name string) (*App, error) {
+	u, err := url.Parse(a.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("parse the app's origin: %w", err)
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, fmt.Errorf("cookie jar: %w", err)
+	}
+	var kept []*http.Cookie
+	for _, c := range a.jar.Cookies(u) {
+		if c.Name == name {
+			kept = append(kept, &http.Cookie{Name: c.Name, Value: c.Value, Path: "/"})
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("the app's jar holds no cookie %q", name)
+	}
+	jar.SetCookies(u, kept)
+	b := *a
+	b.jar = jar
+	b.HTTP = &http.Client{Transport: a.HTTP.Transport, Jar: jar, CheckRedirect: a.HTTP.CheckRedirect, Timeout: a.HTTP.Timeout}
+	return &b, nil
+}
+
 // redact drops a URL's query, where app links carry their token.
 func redact(u string) string {
 	if base, _, ok := strings.Cut(u, "?"); ok {
