@@ -173,15 +173,15 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// stormSize is ATRIUM_E2E_STORM, the number of clients; unset, the test
-// is skipped.
+// stormSize is ATRIUM_E2E_STORM, the number of clients, default 40.
 func stormSize(t *testing.T) int {
+	// 40 by default, so it runs in every test run (about 20 s); the goal,
+	// 500, does not pass yet: under that load the desktops still turn some
+	// handshakes away (issue 12), and 25 desktops take minutes to start on
+	// a small machine.
 	v := os.Getenv("ATRIUM_E2E_STORM")
 	if v == "" {
-		// Not in CI yet: at 500 clients the desktops still turn some
-		// handshakes away under load (issue 12), and 25 desktops take
-		// minutes to start on a small machine. 40 clients pass.
-		t.Skip("set ATRIUM_E2E_STORM to a number of clients (40 passes; 500 is the goal) to run the reconnect storm")
+		return 40
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
@@ -190,7 +190,7 @@ func stormSize(t *testing.T) int {
 	return n
 }
 
-// TestReconnectStorm: N clients (ATRIUM_E2E_STORM, default 500) hold a
+// TestReconnectStorm: N clients (ATRIUM_E2E_STORM, default 40; the goal is 500) hold a
 // desktop relay each through one core; the core is killed with SIGKILL
 // and started again, and every client reconnects at once — ticket from
 // the API, WebSocket upgrade, RFB handshake, first pixels — retrying as
