@@ -63,22 +63,14 @@ auth "dex" {
 		t.Fatalf("create org: %d %s", code, body)
 	}
 
-	var providers struct {
-		Items []struct {
-			Name     string `json:"name"`
-			LoginURL string `json:"login_url"`
-		} `json:"items"`
-	}
-	if code := getJSON(t, base+"/api/v1/auth/providers", &providers); code != http.StatusOK || len(providers.Items) != 1 || providers.Items[0].Name != "dex" {
-		t.Fatalf("providers: %d %+v", code, providers)
-	}
+	loginURL := onlyProvider(t, base, "dex")
 
 	// The browser: cookies, and every redirect followed.
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	// next names an API page, so the last redirect proves the new login
 	// cookie works whether or not this binary embeds the web UI.
-	resp := dex.Login(t, browser, base+providers.Items[0].LoginURL+"?next="+url.QueryEscape("/api/v1/me"), ann.Email)
+	resp := dex.Login(t, browser, base+loginURL+"?next="+url.QueryEscape("/api/v1/me"), ann.Email)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Host != addr || resp.Request.URL.Path != "/api/v1/me" {
@@ -137,4 +129,20 @@ func browse(t *testing.T, c *http.Client, method, u, csrf string) (int, []byte) 
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// onlyProvider checks that GET /api/v1/auth/providers lists exactly the
+// provider name and returns its login URL.
+func onlyProvider(t *testing.T, base, name string) string {
+	t.Helper()
+	var providers struct {
+		Items []struct {
+			Name     string `json:"name"`
+			LoginURL string `json:"login_url"`
+		} `json:"items"`
+	}
+	if code := getJSON(t, base+"/api/v1/auth/providers", &providers); code != http.StatusOK || len(providers.Items) != 1 || providers.Items[0].Name != name {
+		t.Fatalf("providers: %d %+v; want only %q", code, providers, name)
+	}
+	return providers.Items[0].LoginURL
 }
